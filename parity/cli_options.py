@@ -1,0 +1,103 @@
+"""Typer options generated from TrainConfig's fields, and config-file merging.
+
+One source of truth: a field added to TrainConfig becomes a flag of every command
+that trains, with its help text, and a key of `--config` files.
+"""
+
+from __future__ import annotations
+
+import inspect
+import tomllib
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+
+from parity import io
+from parity.config import FIELDS, ConfigError, TrainConfig, flag_of, from_mapping
+
+P = inspect.Parameter
+
+
+def _option(name: str) -> P:
+    f = FIELDS[name]
+    meta = f.metadata
+    flags = meta["flags"] or (flag_of(name),)
+    help_text = meta["help"] + (f" [{'|'.join(meta['choices'])}]" if meta["choices"] else "")
+    panel = meta["group"].capitalize() or None
+    if isinstance(f.default, bool):
+        flag = flags[0]
+        option = typer.Option(f.default, f"{flag}/--no-{flag[2:]}", help=help_text, rich_help_panel=panel)
+        annotation = bool
+    elif name == "support":
+        option = typer.Option(None, *flags, help=help_text, rich_help_panel=panel)
+        annotation = Optional[str]
+    else:
+        option = typer.Option(f.default, *flags, help=help_text, rich_help_panel=panel)
+        annotation = type(f.default)
+    return P(name, P.KEYWORD_ONLY, default=option, annotation=annotation)
+
+
+COMMON = [
+    P("config", P.KEYWORD_ONLY, annotation=Optional[Path],
+      default=typer.Option(None, "--config", help="TOML file of options; flags given here override it")),
+    P("out", P.KEYWORD_ONLY, annotation=Optional[Path],
+      default=typer.Option(None, "--out", help="run directory (default runs/<timestamp>-<config hash>)")),
+    P("overwrite", P.KEYWORD_ONLY, annotation=bool,
+      default=typer.Option(False, "--overwrite", help="replace a finished run in --out")),
+    P("json", P.KEYWORD_ONLY, annotation=bool,
+      default=typer.Option(False, "--json", help="print summary.json to stdout and nothing else")),
+]
+
+
+def with_config_options(fn: Callable, extra: list[P] | None = None, fields: list[str] | None = None) -> Callable:
+    """Give `fn(ctx, config, out, overwrite, json, **fields)` one flag per config field."""
+    names = fields or list(FIELDS)
+    params = [P("ctx", P.POSITIONAL_OR_KEYWORD, annotation=typer.Context)] + (extra or []) + COMMON
+    params += [_option(n) for n in names]
+
+    def command(ctx: typer.Context, **kwargs):
+        return fn(ctx, **kwargs)
+
+    command.__signature__ = inspect.Signature(params)
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    command.__doc__ = fn.__doc__
+    command.__name__ = fn.__name__.lstrip("_")
+    return command
+
+
+def given_on_command_line(ctx: typer.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Options from a TOML file (keys as field names or flag spellings); errors name the line."""
+    if not path.is_file():
+        raise ConfigError(f"--config {path}: file not found")
+    text = path.read_text()
+    try:
+        values = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"--config {path}: malformed TOML: {err}") from None
+    for key in values:
+        name = key.replace("-", "_")
+        if name not in FIELDS and name != "batch":
+            line = next((i + 1 for i, t in enumerate(text.splitlines()) if t.strip().startswith(key)), "?")
+            raise ConfigError(f"--config {path}: line {line}: unknown option {key!r}; allowed: {', '.join(FIELDS)}")
+    return values
+
+
+def build_config(ctx: typer.Context, config_file: Optional[Path], fields: dict[str, Any]) -> TrainConfig:
+    """Defaults < config file < flags given on the command line."""
+    values: dict[str, Any] = dict(read_config_file(config_file)) if config_file is not None else {}
+    values.update({name: value for name, value in fields.items() if given_on_command_line(ctx, name)})
+    return from_mapping(values)
+
+
+def resolve_out(cfg: TrainConfig, out: Optional[Path], overwrite: bool) -> Path:
+    from parity.runner import default_out
+
+    out = out or default_out(cfg)
+    io.check_out_dir(out, overwrite)
+    return out

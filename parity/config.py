@@ -1,0 +1,187 @@
+"""One frozen, typed config per run; its hash is the run id.
+
+This module is pure Python (no JAX) so that the CLI can parse, validate and
+print help without paying JAX's import time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+ACTIVATIONS = ("relu", "gelu", "tanh", "poly")
+INITS = ("torch", "gaussian", "sparse")
+LOSSES = ("hinge", "logistic", "square", "ce")
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "signsgd")
+SCHEDULES = ("constant", "cosine", "warmup-cosine")
+
+
+class ConfigError(ValueError):
+    """Bad user input: one line that names the option, the value and what is allowed."""
+
+
+def opt(default, help: str, flags: tuple[str, ...] = (), choices: tuple[str, ...] = (), group: str = ""):
+    """A config field with the metadata the CLI needs to expose it."""
+    return field(default=default, metadata={"help": help, "flags": flags, "choices": choices, "group": group})
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a training run (and nothing about where it is written)."""
+
+    # The task: x uniform on {-1,+1}^d, y = prod_{i in support} x_i.
+    d: int = opt(50, "input dimension", group="task")
+    k: int = opt(3, "parity degree (support size)", group="task")
+    task_seed: int = opt(0, "seed that draws the support and the test set", group="task")
+    support: tuple[int, ...] | None = opt(None, "fixed support, e.g. 0,5,7 (default: drawn from --task-seed)", group="task")
+    label_noise: float = opt(0.0, "probability of flipping a training label, in [0, 0.5)", group="task")
+    test_size: int = opt(8192, "held-out test samples (same for every seed)", group="task")
+
+    # The model: f(x) = a^T act(W^T x + b) + c.
+    width: int = opt(100, "hidden units", group="model")
+    activation: str = opt("relu", "hidden activation", choices=ACTIVATIONS, group="model")
+    poly_degree: int = opt(2, "p for --activation poly (z^p)", group="model")
+    bias: bool = opt(True, "biases in both layers", group="model")
+    init: str = opt("torch", "first-layer init: torch U(+-1/sqrt(fan_in)), gaussian N(0,1/fan_in), sparse s-hot", choices=INITS, group="model")
+    init_sparsity: int = opt(2, "nonzero input weights per neuron for --init sparse", group="model")
+    init_scale_out: float = opt(1.0, "multiplier on the second layer's init", group="model")
+    loss: str = opt("hinge", "hinge/logistic/square: one logit; ce: two logits, cross-entropy", choices=LOSSES, group="model")
+
+    # The optimiser.
+    optimizer: str = opt("sgd", "optimizer", choices=OPTIMIZERS, group="optim")
+    lr: float = opt(0.1, "learning rate", group="optim")
+    weight_decay: float = opt(0.0, "weight decay (L2 for sgd/momentum/signsgd/adam, decoupled for adamw)", group="optim")
+    momentum: float = opt(0.9, "momentum for --optimizer momentum", group="optim")
+    schedule: str = opt("constant", "learning-rate schedule", choices=SCHEDULES, group="optim")
+    warmup_steps: int = opt(0, "warm-up steps for warmup-cosine (0: 5% of --steps)", group="optim")
+    lr_out_mult: float = opt(1.0, "second-layer learning-rate multiplier", group="optim")
+
+    # The engine.
+    batch_size: int = opt(32, "samples per step", flags=("--batch-size", "--batch"), group="engine")
+    steps: int = opt(100_000, "training-step budget", group="engine")
+    seeds: int = opt(8, "number of seeds, trained together as a batched axis", group="engine")
+    seed: int = opt(0, "base seed: the run trains seeds seed, seed+1, ...", group="engine")
+    eval_every: int = opt(1000, "steps between evaluations on the test set", group="engine")
+    target_acc: float = opt(0.99, "test accuracy that counts as solved, in (0, 1]", group="engine")
+    early_stop: bool = opt(True, "stop once every seed has reached --target-acc", group="engine")
+
+    # ----- derived values: properties, never written back -----
+    @property
+    def seed_values(self) -> list[int]:
+        return [self.seed + i for i in range(self.seeds)]
+
+    @property
+    def n_out(self) -> int:
+        return 2 if self.loss == "ce" else 1
+
+    @property
+    def resolved_warmup_steps(self) -> int:
+        return self.warmup_steps or max(1, self.steps // 20)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        if out["support"] is not None:
+            out["support"] = list(out["support"])
+        return out
+
+    @property
+    def run_hash(self) -> str:
+        """Short hash of every option: equal configs share a run id."""
+        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:10]
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+
+
+def flag_of(name: str) -> str:
+    return FIELDS[name].metadata["flags"][0] if FIELDS[name].metadata["flags"] else "--" + name.replace("_", "-")
+
+
+def parse_support(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(s) for s in str(text).split(",") if s.strip() != "")
+    except ValueError:
+        raise ConfigError(f"--support {text!r}: expected comma-separated integers, e.g. 0,5,7") from None
+
+
+def coerce(name: str, value: Any) -> Any:
+    """Turn a value from a file or a string into the field's type, or raise ConfigError."""
+    f = FIELDS[name]
+    default = f.default
+    flag = flag_of(name)
+    if name == "support":
+        if value is None or isinstance(value, (list, tuple)):
+            return None if value is None else tuple(int(v) for v in value)
+        return parse_support(value)
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("true", "1", "yes"):
+            return True
+        if str(value).lower() in ("false", "0", "no"):
+            return False
+        raise ConfigError(f"{flag} {value!r}: expected true or false")
+    if isinstance(default, int):
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ConfigError(f"{flag} {value!r}: expected an integer")
+        try:
+            return int(float(value)) if isinstance(value, str) and "e" in value.lower() else int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{flag} {value!r}: expected an integer") from None
+    if isinstance(default, float):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{flag} {value!r}: expected a number") from None
+    return str(value)
+
+
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)
+
+
+def validate(cfg: TrainConfig) -> TrainConfig:
+    """Raise ConfigError with one line for the first bad option; return cfg if all is well."""
+    for name in ("d", "width", "batch_size", "steps", "eval_every", "test_size", "seeds"):
+        value = getattr(cfg, name)
+        _require(value > 0, f"{flag_of(name)} {value}: must be a positive integer")
+    _require(1 <= cfg.k <= cfg.d, f"--k {cfg.k}: must be between 1 and --d ({cfg.d})")
+    _require(cfg.lr > 0, f"--lr {cfg.lr}: must be > 0")
+    _require(0 < cfg.target_acc <= 1, f"--target-acc {cfg.target_acc}: must be in (0, 1]")
+    _require(0 <= cfg.label_noise < 0.5, f"--label-noise {cfg.label_noise}: must be in [0, 0.5)")
+    _require(cfg.weight_decay >= 0, f"--weight-decay {cfg.weight_decay}: must be >= 0")
+    _require(0 <= cfg.momentum < 1, f"--momentum {cfg.momentum}: must be in [0, 1)")
+    _require(cfg.lr_out_mult > 0, f"--lr-out-mult {cfg.lr_out_mult}: must be > 0")
+    _require(cfg.init_scale_out > 0, f"--init-scale-out {cfg.init_scale_out}: must be > 0")
+    _require(cfg.warmup_steps >= 0, f"--warmup-steps {cfg.warmup_steps}: must be >= 0")
+    _require(cfg.poly_degree >= 1, f"--poly-degree {cfg.poly_degree}: must be >= 1")
+    for name in ("activation", "init", "loss", "optimizer", "schedule"):
+        value, choices = getattr(cfg, name), FIELDS[name].metadata["choices"]
+        _require(value in choices, f"{flag_of(name)} {value!r}: unknown; allowed: {', '.join(choices)}")
+    if cfg.init == "sparse":
+        _require(1 <= cfg.init_sparsity <= cfg.d, f"--init-sparsity {cfg.init_sparsity}: must be between 1 and --d ({cfg.d})")
+    if cfg.support is not None:
+        s = cfg.support
+        text = ",".join(map(str, s))
+        _require(len(s) == cfg.k, f"--support {text}: has {len(s)} indices, expected --k = {cfg.k}")
+        _require(len(set(s)) == len(s), f"--support {text}: indices must not repeat")
+        bad = [i for i in s if not 0 <= i < cfg.d]
+        _require(not bad, f"--support {text}: index {bad[0] if bad else ''} out of range; allowed 0..{cfg.d - 1}")
+    return cfg
+
+
+def from_mapping(values: dict[str, Any]) -> TrainConfig:
+    """Build a validated config from field names (or flag spellings) to raw values."""
+    kwargs = {}
+    for key, value in values.items():
+        name = key.lstrip("-").replace("-", "_")
+        name = {"batch": "batch_size"}.get(name, name)
+        if name not in FIELDS:
+            raise ConfigError(f"unknown option {key!r}; allowed: {', '.join(sorted(FIELDS))}")
+        kwargs[name] = coerce(name, value)
+    return validate(TrainConfig(**kwargs))

@@ -1,0 +1,93 @@
+"""The 2-layer MLP f(x) = a^T act(W^T x + b) + c, in Flax."""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from parity.config import TrainConfig
+
+
+def activation_fn(name: str, degree: int = 2) -> Callable[[jax.Array], jax.Array]:
+    if name == "poly":
+        return lambda z: z**degree
+    return {"relu": jax.nn.relu, "gelu": jax.nn.gelu, "tanh": jnp.tanh}[name]
+
+
+def uniform_fan_in(fan_in: int, scale: float = 1.0):
+    """PyTorch's nn.Linear default, U(+-1/sqrt(fan_in)): what the papers' code uses."""
+    bound = scale / math.sqrt(fan_in)
+    return lambda key, shape, dtype=jnp.float32: jax.random.uniform(key, shape, dtype, -bound, bound)
+
+
+def gaussian_fan_in(fan_in: int, scale: float = 1.0):
+    std = scale / math.sqrt(fan_in)
+    return lambda key, shape, dtype=jnp.float32: std * jax.random.normal(key, shape, dtype)
+
+
+def sparse_hot(s: int):
+    """Each neuron (column) starts with s random nonzero input weights, U(+-1/sqrt(s))."""
+
+    def init(key, shape, dtype=jnp.float32):
+        k_pick, k_val = jax.random.split(key)
+        scores = jax.random.uniform(k_pick, shape)
+        kth = jnp.sort(scores, axis=0)[-s]  # s-th largest score per column
+        mask = scores >= kth
+        return jnp.where(mask, uniform_fan_in(s)(k_val, shape, dtype), 0.0)
+
+    return init
+
+
+class MLP(nn.Module):
+    width: int
+    n_out: int = 1
+    activation: str = "relu"
+    poly_degree: int = 2
+    bias: bool = True
+    init_scheme: str = "torch"
+    init_sparsity: int = 2
+    init_scale_out: float = 1.0
+
+    @nn.compact
+    def __call__(self, x_NxD: jax.Array) -> jax.Array:
+        d = x_NxD.shape[-1]
+        first = {"torch": uniform_fan_in(d), "gaussian": gaussian_fan_in(d), "sparse": sparse_hot(self.init_sparsity)}[self.init_scheme]
+        first_bias = uniform_fan_in(d) if self.init_scheme == "torch" else nn.initializers.zeros
+        h_NxH = nn.Dense(self.width, use_bias=self.bias, kernel_init=first, bias_init=first_bias, name="hidden")(x_NxD)
+        h_NxH = activation_fn(self.activation, self.poly_degree)(h_NxH)
+        second = uniform_fan_in if self.init_scheme != "gaussian" else gaussian_fan_in
+        out_NxO = nn.Dense(
+            self.n_out,
+            use_bias=self.bias,
+            kernel_init=second(self.width, self.init_scale_out),
+            bias_init=uniform_fan_in(self.width) if self.init_scheme != "gaussian" else nn.initializers.zeros,
+            name="out",
+        )(h_NxH)
+        return out_NxO[..., 0] if self.n_out == 1 else out_NxO
+
+
+def build_model(cfg: TrainConfig) -> MLP:
+    return MLP(
+        width=cfg.width,
+        n_out=cfg.n_out,
+        activation=cfg.activation,
+        poly_degree=cfg.poly_degree,
+        bias=cfg.bias,
+        init_scheme=cfg.init,
+        init_sparsity=cfg.init_sparsity,
+        init_scale_out=cfg.init_scale_out,
+    )
+
+
+def first_layer(params) -> jax.Array:
+    """W, shape (d, width)."""
+    return params["params"]["hidden"]["kernel"]
+
+
+def second_layer(params) -> jax.Array:
+    """a, shape (width, n_out)."""
+    return params["params"]["out"]["kernel"]

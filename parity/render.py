@@ -1,0 +1,103 @@
+"""Terminal output: a progress bar while training, a summary table at the end."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from parity.config import TrainConfig
+
+err_console = Console(stderr=True)
+out_console = Console()
+
+
+def enable_compilation_cache() -> None:
+    """A warm machine skips XLA compilation: the cache lives in ~/.cache/parity/jax."""
+    import jax
+
+    cache = Path(os.environ.get("PARITY_CACHE_DIR", Path.home() / ".cache" / "parity" / "jax"))
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # an unwritable home only costs compile time
+    jax.config.update("jax_compilation_cache_dir", str(cache))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("steps  solved {task.fields[solved]}  diverged {task.fields[diverged]}  best acc {task.fields[acc]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=False,
+        disable=not err_console.is_terminal and "PARITY_PROGRESS" not in os.environ,
+    )
+
+
+def run_with_progress(cfg: TrainConfig, out: Path, quiet: bool = False, run=None) -> dict:
+    """Run `run(cfg, out, on_segment)` (default: plain training) under a progress bar."""
+    from parity.runner import run_train
+
+    enable_compilation_cache()
+    run = run or run_train
+    if quiet:
+        return run(cfg, out, on_segment=None)
+    with progress_bar() as bar:
+        task_id = bar.add_task(f"train d={cfg.d} k={cfg.k}", total=cfg.steps, solved=f"0/{cfg.seeds}", diverged=0, acc="-")
+
+        def on_segment(report):
+            bar.update(
+                task_id,
+                completed=report.step,
+                solved=f"{int(report.reached.sum())}/{cfg.seeds}",
+                diverged=int(report.diverged.sum()),
+                acc=f"{float(np.max(report.rows['test_acc'])):.3f}",
+            )
+
+        summary = run(cfg, out, on_segment=on_segment)
+        bar.update(task_id, completed=cfg.steps)
+    return summary
+
+
+def summary_table(summary: dict, title: str) -> Table:
+    table = Table(title=title)
+    for col in ("seed", "steps_to_target", "final_test_acc", "diverged"):
+        table.add_column(col, justify="right")
+    for i, seed in enumerate(summary["seeds"]):
+        stt = summary["steps_to_target"][i]
+        diverged = summary["diverged"][i]
+        table.add_row(
+            str(seed),
+            "-" if stt is None else f"{stt:,}",
+            f"{summary['final_test_acc'][i]:.4f}",
+            "[red]yes[/red]" if diverged else "no",
+        )
+    median = summary["median_steps_to_target"]
+    table.caption = (
+        f"solved {summary['solved']}/{len(summary['seeds'])}  "
+        f"median steps_to_target {'-' if median is None else f'{median:,.0f}'}  "
+        f"samples_seen {summary['samples_seen']:,}  "
+        f"{summary['model_steps_per_second']:,.0f} model-steps/s  "
+        f"(train {summary['train_seconds']:.2f}s, compile {summary['compile_seconds']:.2f}s, wall {summary['wall_seconds']:.2f}s)"
+    )
+    return table
+
+
+def finish(summary: dict, out: Path, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(summary) + "\n")
+        return
+    out_console.print(summary_table(summary, f"support {summary['support']}"))
+    out_console.print(f"results in [bold]{out}[/bold]")

@@ -1,0 +1,74 @@
+"""`parity train` as a library call: run directory in, files out."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from parity import io, provenance
+from parity.config import TrainConfig
+from parity.summary import metrics_columns, summarize
+from parity.train import Engine, RunResult, SegmentReport, train
+
+FLUSH_SECONDS = 10.0  # how often partial metrics reach disk during a long run
+
+
+def default_out(cfg: TrainConfig, root: Path = Path("runs")) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return root / f"{stamp}-{cfg.run_hash[:8]}"
+
+
+def config_record(cfg: TrainConfig, command: str = "train", extra: dict | None = None) -> dict:
+    from parity.task import draw_support
+
+    return {
+        "command": command,
+        "run_id": cfg.run_hash,
+        "config": cfg.to_dict(),
+        "resolved": {"support": draw_support(cfg).tolist(), "warmup_steps": cfg.resolved_warmup_steps, "n_out": cfg.n_out},
+        **(extra or {}),
+        "versions": provenance.versions(),
+        "git_commit": provenance.git_commit(),
+        "machine": provenance.machine(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def run_train(
+    cfg: TrainConfig,
+    out: Path,
+    on_segment: Callable[[SegmentReport], None] | None = None,
+    engine: Engine | None = None,
+    record: dict | None = None,
+) -> dict:
+    """Train, writing config.json first, metrics as they come, summary.json last."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / io.SUMMARY).unlink(missing_ok=True)  # an overwritten run is unfinished until it ends
+    io.write_json(out / io.CONFIG, record or config_record(cfg))
+    partial: list = []
+    last_flush = [time.perf_counter()]
+
+    def flush_and_report(report: SegmentReport) -> None:
+        partial.append(report.rows)
+        if time.perf_counter() - last_flush[0] > FLUSH_SECONDS:
+            io.write_table(out / io.METRICS, _columns(cfg, partial))
+            last_flush[0] = time.perf_counter()
+        if on_segment is not None:
+            on_segment(report)
+
+    result = train(cfg, on_segment=flush_and_report, engine=engine)
+    return write_results(result, out)
+
+
+def _columns(cfg: TrainConfig, history: list) -> dict:
+    return metrics_columns(RunResult(cfg, None, None, history, 0, 0.0, 0.0, 0.0))
+
+
+def write_results(result: RunResult, out: Path) -> dict:
+    summary = summarize(result)
+    io.write_table(out / io.METRICS, metrics_columns(result))
+    io.write_json(out / io.SUMMARY, summary)
+    return summary

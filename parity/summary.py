@@ -1,0 +1,48 @@
+"""From a finished run to the rows of metrics.parquet and the fields of summary.json."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from parity.train import RunResult
+
+
+def metrics_columns(result: RunResult) -> dict[str, np.ndarray]:
+    """One row per seed and evaluation."""
+    seeds = np.asarray(result.cfg.seed_values)
+    history = result.history
+    n = len(seeds)
+    columns = {
+        "seed": np.tile(seeds, len(history)),
+        "seed_index": np.tile(np.arange(n), len(history)),
+    }
+    if not history:
+        return columns
+    for key in history[0]:
+        columns[key] = np.concatenate([np.asarray(row[key]).reshape(n) for row in history])
+    return columns
+
+
+def summarize(result: RunResult) -> dict:
+    cfg = result.cfg
+    stt = result.steps_to_target
+    reached = [s for s in stt if s is not None]
+    last = result.history[-1] if result.history else {}
+    diverged = [bool(v) for v in last.get("diverged", np.zeros(cfg.seeds, bool))]
+    final_acc = [float(v) for v in last.get("test_acc", np.full(cfg.seeds, np.nan))]
+    median = float(np.median([s if s is not None else np.inf for s in stt])) if 2 * len(reached) >= cfg.seeds else None
+    return {
+        "seeds": cfg.seed_values,
+        "support": [int(i) for i in result.support],
+        "steps_to_target": stt,
+        "final_test_acc": final_acc,
+        "diverged": diverged,
+        "median_steps_to_target": median if median is None or np.isfinite(median) else None,
+        "solved": len(reached),
+        "steps": result.steps_done,
+        "samples_seen": result.steps_done * cfg.batch_size,
+        "wall_seconds": round(result.wall_seconds, 4),
+        "compile_seconds": round(result.compile_seconds, 4),
+        "train_seconds": round(result.train_seconds, 4),
+        "model_steps_per_second": round(cfg.seeds * result.steps_done / max(result.train_seconds, 1e-9), 1),
+    }

@@ -1,0 +1,229 @@
+"""The training engine: a whole run of every seed inside jit.
+
+A segment is `lax.scan` over steps followed by one evaluation, vmapped over seeds;
+Python only walks over segments (progress, divergence, early stop, flushing).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from parity import data, loss as losses, metrics, task
+from parity.config import TrainConfig
+from parity.model import build_model, first_layer
+from parity.optim import build_optimizer
+
+
+class SeedState(NamedTuple):
+    """Everything one seed carries between segments."""
+
+    params: Any
+    opt_state: Any
+    w0: jax.Array  # first layer at step 0, for ||W_t - W_0||_inf
+    key_data: jax.Array
+    diverged: jax.Array  # bool: a non-finite loss or parameter was seen; updates stopped
+    steps_to_target: jax.Array  # int32, -1 until the target accuracy is first reached
+    data: Any = ()  # per-seed data arrays (e.g. a packed pool); constant during the run
+
+
+class Problem(NamedTuple):
+    """Arrays shared by every seed, passed as jit inputs so that equal shapes share a compile."""
+
+    support: jax.Array
+    test: tuple  # chunked (x_CxExD, y_CxE, mask_CxE)
+    teacher: Any = None  # the teacher's parameters for this segment (distillation), else None
+
+
+def seed_key(seed: int) -> jax.Array:
+    return jax.random.PRNGKey(seed)
+
+
+@dataclass
+class Engine:
+    """The jitted pieces for one config; `segment(length)` is compiled once per length."""
+
+    cfg: TrainConfig
+    batch_fn: Callable | None = None  # (state, step, problem) -> (x, y); default online
+    _compiled: dict = field(default_factory=dict)
+    compile_seconds: float = 0.0
+
+    def __post_init__(self):
+        self.model = build_model(self.cfg)
+        self.optimizer = build_optimizer(self.cfg)
+        if self.batch_fn is None:
+            self.batch_fn = lambda state, step, problem: data.online_batch(self.cfg, state.key_data, step, problem.support)
+
+    # ----- pure single-seed functions; vmapped over seeds below -----
+    def init_seed(self, key: jax.Array) -> SeedState:
+        k_init, k_data = jax.random.split(key)
+        params = self.model.init(k_init, jnp.zeros((1, self.cfg.d)))
+        return SeedState(
+            params=params,
+            opt_state=self.optimizer.init(params),
+            w0=first_layer(params),
+            key_data=k_data,
+            diverged=jnp.array(False),
+            steps_to_target=jnp.array(-1, jnp.int32),
+        )
+
+    def batch_loss(self, params, x_BxD, y_B, teacher):
+        """Mean training loss and accuracy of one batch; `teacher` is None for plain training."""
+        out = self.model.apply(params, x_BxD)
+        return jnp.mean(losses.label_loss(self.cfg.loss, out, y_B)), jnp.mean(losses.correct(out, y_B))
+
+    def train_step(self, state: SeedState, params, opt_state, step, problem: Problem):
+        """One SGD step: (params, opt_state) -> (params, opt_state, loss, acc)."""
+        x_BxD, y_B = self.batch_fn(state, step, problem)
+        grad_fn = jax.value_and_grad(self.batch_loss, has_aux=True)
+        (loss, acc), grads = grad_fn(params, x_BxD, y_B, problem.teacher)
+        updates, opt_state = self.optimizer.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, loss, acc
+
+    def run_segment_seed(self, state: SeedState, start: jax.Array, problem: Problem, length: int):
+        def body(carry, step):
+            params, opt_state, loss_sum, acc_sum = carry
+            params, opt_state, loss, acc = self.train_step(state, params, opt_state, step, problem)
+            return (params, opt_state, loss_sum + loss, acc_sum + acc), None
+
+        zero = jnp.zeros((), jnp.float32)
+        steps = start + jnp.arange(length, dtype=jnp.int32)
+        (params, opt_state, loss_sum, acc_sum), _ = jax.lax.scan(body, (state.params, state.opt_state, zero, zero), steps)
+
+        # A seed that went non-finite keeps its last finite parameters and stops updating.
+        finite = jnp.isfinite(loss_sum) & all_finite(params)
+        diverged = state.diverged | ~finite
+        keep = lambda old, new: jnp.where(diverged, old, new)
+        params = jax.tree.map(keep, state.params, params)
+        opt_state = jax.tree.map(keep, state.opt_state, opt_state)
+
+        end = start + length
+        test_loss, test_acc = metrics.evaluate(self.model.apply, params, self.cfg.loss, problem.test)
+        first_hit = (state.steps_to_target < 0) & (test_acc >= self.cfg.target_acc) & ~diverged
+        steps_to_target = jnp.where(first_hit, end, state.steps_to_target)
+        row = {
+            "train_loss": loss_sum / length,
+            "train_acc": acc_sum / length,
+            "test_loss": test_loss,
+            "test_acc": test_acc,
+            "diverged": diverged,
+            **metrics.hidden_progress(params, state.w0, problem.support),
+        }
+        new_state = state._replace(params=params, opt_state=opt_state, diverged=diverged, steps_to_target=steps_to_target)
+        return new_state, row
+
+    # ----- batched, compiled entry points -----
+    def init(self, seeds: list[int]) -> SeedState:
+        keys = jnp.stack([seed_key(s) for s in seeds])
+        return jax.jit(jax.vmap(self.init_seed))(keys)
+
+    def problem(self) -> Problem:
+        return make_problem(self.cfg)
+
+    def segment(self, state: SeedState, start: int, problem: Problem, length: int):
+        """Run `length` steps from step `start` for every seed; compiled once per length."""
+        if length not in self._compiled:
+            fn = jax.jit(jax.vmap(lambda s, t, p: self.run_segment_seed(s, t, p, length), in_axes=(0, None, None)))
+            tic = time.perf_counter()
+            self._compiled[length] = fn.lower(state, jnp.int32(start), problem).compile()
+            self.compile_seconds += time.perf_counter() - tic
+        return self._compiled[length](state, jnp.int32(start), problem)
+
+
+def all_finite(tree) -> jax.Array:
+    leaves = jax.tree.leaves(tree)
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves]))
+
+
+def make_problem(cfg: TrainConfig) -> Problem:
+    support = task.draw_support(cfg)
+    x_test, y_test = task.test_set(cfg, support)
+    return Problem(support=jnp.asarray(support), test=metrics.chunk_test_set(x_test, y_test))
+
+
+def segment_ends(cfg: TrainConfig, extra: tuple[int, ...] = ()) -> list[int]:
+    """Steps at which a segment ends (and the test set is evaluated)."""
+    ends = set(range(cfg.eval_every, cfg.steps + 1, cfg.eval_every)) | {cfg.steps}
+    ends |= {s for s in extra if 0 < s <= cfg.steps}
+    return sorted(ends)
+
+
+@dataclass
+class SegmentReport:
+    """What Python learns after each segment: enough for progress bars and early stop."""
+
+    step: int
+    steps_total: int
+    rows: dict[str, np.ndarray]  # per-seed metrics at this step
+    reached: np.ndarray
+    diverged: np.ndarray
+    state: SeedState  # e.g. for saving checkpoints
+
+
+@dataclass
+class RunResult:
+    cfg: TrainConfig
+    support: np.ndarray
+    state: SeedState
+    history: list[dict[str, np.ndarray]]  # one dict of per-seed arrays per evaluation
+    steps_done: int
+    wall_seconds: float
+    compile_seconds: float
+    train_seconds: float
+
+    @property
+    def steps_to_target(self) -> list[int | None]:
+        return [None if s < 0 else int(s) for s in np.asarray(self.state.steps_to_target)]
+
+
+def train(
+    cfg: TrainConfig,
+    on_segment: Callable[[SegmentReport], None] | None = None,
+    engine: Engine | None = None,
+    extra_ends: tuple[int, ...] = (),
+    problem_for: Callable[[Problem, int, int], Problem] | None = None,
+) -> RunResult:
+    """Train every seed of `cfg`; returns the final state and the per-evaluation history.
+
+    extra_ends: steps where a segment must also end (checkpoints, teacher switches).
+    problem_for(problem, start, end): the inputs for one segment (e.g. the teacher of that stage).
+    """
+    tic = time.perf_counter()
+    engine = engine or Engine(cfg)
+    base_problem = engine.problem()
+    state = engine.init(cfg.seed_values)
+    history: list[dict[str, np.ndarray]] = []
+    train_seconds = 0.0
+    start = 0
+    for end in segment_ends(cfg, extra_ends):
+        problem = problem_for(base_problem, start, end) if problem_for else base_problem
+        compile_before = engine.compile_seconds
+        seg_tic = time.perf_counter()
+        state, row = engine.segment(state, start, problem, end - start)
+        row = jax.device_get(row)  # the one host sync per segment
+        train_seconds += time.perf_counter() - seg_tic - (engine.compile_seconds - compile_before)
+        row = {"step": np.full(cfg.seeds, end), **{k: np.asarray(v) for k, v in row.items()}}
+        history.append(row)
+        start = end
+        reached = np.asarray(state.steps_to_target) >= 0
+        diverged = np.asarray(row["diverged"])
+        if on_segment is not None:
+            on_segment(SegmentReport(end, cfg.steps, row, reached, diverged, state))
+        if cfg.early_stop and np.all(reached | diverged):
+            break
+    return RunResult(
+        cfg=cfg,
+        support=np.asarray(base_problem.support),
+        state=state,
+        history=history,
+        steps_done=start,
+        wall_seconds=time.perf_counter() - tic,
+        compile_seconds=engine.compile_seconds,
+        train_seconds=train_seconds,
+    )

@@ -1,0 +1,45 @@
+"""Shared helpers: run the real CLI in-process and capture what a user would see."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the top-level cli.py
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(capsys, monkeypatch, tmp_path):
+    """Call `parity ARGS...` through cli.main, as the console script does."""
+    import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PARITY_CACHE_DIR", str(tmp_path.parent / "jax-cache"))
+
+    def invoke(*args: str) -> CliResult:
+        monkeypatch.setattr(sys, "argv", ["parity", *map(str, args)])
+        capsys.readouterr()
+        try:
+            cli.main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return invoke
+
+
+def tree_snapshot(root: Path) -> dict[str, float]:
+    """Every file under root with its mtime: 'nothing created or changed' is equality."""
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in sorted(root.rglob("*"))}

@@ -1,0 +1,110 @@
+import json
+
+import pandas as pd
+import pytest
+
+from conftest import tree_snapshot
+
+FAST = ["--d", "12", "--k", "2", "--width", "16", "--seeds", "2", "--steps", "400", "--eval-every", "100", "--test-size", "256"]
+
+SUMMARY_FIELDS = {
+    "seeds", "steps_to_target", "final_test_acc", "diverged", "median_steps_to_target", "solved",
+    "samples_seen", "wall_seconds", "compile_seconds", "model_steps_per_second",
+}
+METRIC_COLUMNS = {
+    "seed", "step", "train_loss", "test_loss", "test_acc", "w_change_inf", "w_support_mean",
+    "w_offsupport_mean", "a_over_w", "diverged",
+}
+
+
+def test_train_writes_config_metrics_and_summary_with_documented_fields(run_cli, tmp_path):
+    r = run_cli("train", *FAST, "--out", "run")
+    assert r.code == 0, r.err
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert SUMMARY_FIELDS <= set(summary)
+    assert summary["seeds"] == [0, 1] and len(summary["steps_to_target"]) == 2
+    assert summary["samples_seen"] == summary["steps"] * 32
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["config"]["d"] == 12 and config["config"]["width"] == 16
+    assert config["versions"]["jax"] and "git_commit" in config
+    assert len(config["resolved"]["support"]) == 2
+    metrics = pd.read_parquet(tmp_path / "run" / "metrics.parquet")
+    assert METRIC_COLUMNS <= set(metrics.columns)
+    assert len(metrics) == 2 * (summary["steps"] // 100)
+    last = metrics[metrics.step == metrics.step.max()].sort_values("seed")
+    assert last.test_acc.tolist() == pytest.approx(summary["final_test_acc"])
+    assert "steps_to_target" in r.out  # the summary table
+
+
+def test_json_prints_only_the_summary(run_cli, tmp_path):
+    r = run_cli("train", *FAST, "--out", "run", "--json")
+    assert r.code == 0
+    assert json.loads(r.out) == json.loads((tmp_path / "run" / "summary.json").read_text())
+
+
+def test_config_file_is_read_and_flags_override_it(run_cli, tmp_path):
+    (tmp_path / "run.toml").write_text('d = 12\nk = 2\nwidth = 16\nseeds = 2\nsteps = 200\neval-every = 100\ntest_size = 256\nlr = 0.05\n')
+    r = run_cli("train", "--config", "run.toml", "--lr", "0.2", "--out", "run", "--json")
+    assert r.code == 0, r.err
+    config = json.loads((tmp_path / "run" / "config.json").read_text())["config"]
+    assert config["width"] == 16 and config["steps"] == 200 and config["lr"] == 0.2
+
+
+def test_a_finished_run_is_not_overwritten_without_overwrite(run_cli, tmp_path):
+    assert run_cli("train", *FAST, "--out", "run", "--json").code == 0
+    before = tree_snapshot(tmp_path / "run")
+    r = run_cli("train", *FAST, "--out", "run")
+    assert r.code == 2 and "finished run" in r.err and "--overwrite" in r.err
+    assert tree_snapshot(tmp_path / "run") == before
+    assert run_cli("train", *FAST, "--out", "run", "--overwrite", "--json").code == 0
+
+
+BAD_INPUTS = [
+    (["--k", "60"], "--k 60"),
+    (["--k", "0"], "--k 0"),
+    (["--d", "0"], "--d 0"),
+    (["--d", "-3"], "--d -3"),
+    (["--width", "0"], "--width 0"),
+    (["--batch-size", "0"], "--batch-size 0"),
+    (["--steps", "0"], "--steps 0"),
+    (["--eval-every", "-1"], "--eval-every -1"),
+    (["--test-size", "0"], "--test-size 0"),
+    (["--lr", "0"], "--lr 0"),
+    (["--lr", "-0.1"], "--lr -0.1"),
+    (["--target-acc", "0"], "--target-acc 0"),
+    (["--target-acc", "1.5"], "--target-acc 1.5"),
+    (["--label-noise", "0.5"], "--label-noise 0.5"),
+    (["--label-noise", "-0.1"], "--label-noise -0.1"),
+    (["--support", "0,5,99"], "out of range"),
+    (["--support", "0,5,5"], "must not repeat"),
+    (["--support", "0,5"], "expected --k = 3"),
+    (["--support", "a,b,c"], "comma-separated integers"),
+    (["--loss", "mse"], "allowed: hinge, logistic, square, ce"),
+    (["--optimizer", "lion"], "allowed: sgd, momentum, adam, adamw, signsgd"),
+    (["--activation", "swish"], "allowed: relu, gelu, tanh, poly"),
+    (["--init", "xavier"], "allowed: torch, gaussian, sparse"),
+    (["--width", "ten"], "--width"),
+    (["--config", "missing.toml"], "file not found"),
+    (["--out", "/proc/parity-run"], "cannot be written"),
+]
+
+
+@pytest.mark.parametrize("args,message", BAD_INPUTS, ids=[" ".join(a) for a, _ in BAD_INPUTS])
+def test_bad_input_exits_2_with_one_line_and_leaves_nothing(run_cli, tmp_path, args, message):
+    before = tree_snapshot(tmp_path)
+    r = run_cli("train", *args)
+    assert r.code == 2
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], r.err
+    assert "Traceback" not in r.err and r.out == ""
+    assert tree_snapshot(tmp_path) == before
+
+
+def test_malformed_config_file_names_the_line(run_cli, tmp_path):
+    (tmp_path / "bad.toml").write_text("d = 20\nk = = 3\n")
+    r = run_cli("train", "--config", "bad.toml")
+    assert r.code == 2 and "line 2" in r.err
+    (tmp_path / "unknown.toml").write_text("d = 20\nwidht = 3\n")
+    r = run_cli("train", "--config", "unknown.toml")
+    assert r.code == 2 and "line 2" in r.err and "widht" in r.err
+    assert not (tmp_path / "runs").exists()
