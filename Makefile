@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
 
-.PHONY: install test test-all demo clean
+.PHONY: install test test-all demo bench clean
 
 install: $(STAMP)
 
@@ -22,6 +22,12 @@ test-all: install
 
 demo: install
 	$(BIN)/parity train --d 50 --k 3 --seeds 8 --out runs/demo --overwrite
+
+# The PyTorch reference is optional: TORCH names the wheel to install (the CPU build here).
+TORCH ?= torch==2.13.0
+bench: install
+	$(BIN)/pip install --quiet '$(TORCH)' || echo "could not install $(TORCH): the reference column is skipped"
+	$(BIN)/python benchmarks/bench.py
 
 clean:
 	rm -rf $(VENV) runs

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from parity import cli_options as opts
+from parity import cli_options as opts, devices
 from parity.config import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="A command-line lab for sparse-parity learning in JAX.")
@@ -34,6 +34,7 @@ app.command("train")(opts.with_config_options(_train))
 
 def main() -> None:
     """Entry point: every input error is one line on stderr and exit code 2."""
+    devices.configure_cpu_workers()  # before jax loads: one single-threaded device per core
     try:
         code = app(standalone_mode=False)
     except ConfigError as err:

@@ -8,9 +8,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from parity.config import ConfigError
 
 CONFIG = "config.json"
@@ -45,6 +42,9 @@ def _json_default(value):
 
 def write_table(path: Path, columns: dict[str, Any]) -> None:
     """A Parquet file that pandas.read_parquet reads, written atomically."""
+    import pyarrow as pa  # deferred: keeps `parity --help` fast
+    import pyarrow.parquet as pq
+
     sink = pa.BufferOutputStream()
     pq.write_table(pa.table(columns), sink)
     atomic_write_bytes(path, sink.getvalue().to_pybytes())

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from parity import data, loss as losses, metrics, task
+from parity import data, devices, loss as losses, metrics, task
 from parity.config import TrainConfig
 from parity.model import build_model, first_layer
 from parity.optim import build_optimizer
@@ -120,14 +120,19 @@ class Engine:
 
     # ----- batched, compiled entry points -----
     def init(self, seeds: list[int]) -> SeedState:
-        keys = jnp.stack([seed_key(s) for s in seeds])
-        return jax.jit(jax.vmap(self.init_seed))(keys)
+        """Every seed's initial state, the seed axis sharded over the local devices."""
+        by_seed, _ = devices.seed_sharding(len(seeds))
+        keys = jax.device_put(jnp.stack([seed_key(s) for s in seeds]), by_seed)
+        return jax.jit(jax.vmap(self.init_seed), out_shardings=by_seed)(keys)
 
     def problem(self) -> Problem:
-        return make_problem(self.cfg)
+        """The shared inputs, replicated on every device that holds seeds."""
+        _, replicated = devices.seed_sharding(self.cfg.seeds)
+        return jax.device_put(make_problem(self.cfg), replicated)
 
     def segment(self, state: SeedState, start: int, problem: Problem, length: int):
         """Run `length` steps from step `start` for every seed; compiled once per length."""
+        problem = jax.device_put(problem, devices.seed_sharding(self.cfg.seeds)[1])  # no-op once placed
         if length not in self._compiled:
             fn = jax.jit(jax.vmap(lambda s, t, p: self.run_segment_seed(s, t, p, length), in_axes=(0, None, None)))
             tic = time.perf_counter()

@@ -10,6 +10,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the top-level cli.py
 
+from parity import devices  # noqa: E402
+
+devices.configure_cpu_workers()  # the tests run the engine as the CLI does: seeds sharded over cores
+
 
 @dataclass
 class CliResult:
