@@ -25,7 +25,7 @@ def _train(ctx: typer.Context, config: Optional[Path], out: Optional[Path], over
 
     cfg = opts.build_config(ctx, config, fields)
     out = opts.resolve_out(cfg, out, overwrite)
-    summary = render.run_with_progress(cfg, out, quiet=json)
+    summary = render.run_with_progress(cfg, out, quiet=json, fresh=overwrite)
     render.finish(summary, out, as_json=json)
 
 

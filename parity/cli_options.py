@@ -99,5 +99,5 @@ def resolve_out(cfg: TrainConfig, out: Optional[Path], overwrite: bool) -> Path:
     from parity.runner import default_out
 
     out = out or default_out(cfg)
-    io.check_out_dir(out, overwrite)
+    io.check_out_dir(out, overwrite, cfg.run_hash)
     return out

@@ -15,6 +15,10 @@ METRICS = "metrics.parquet"
 SUMMARY = "summary.json"  # written last: its presence marks a run as finished
 
 
+class CorruptFile(ConfigError):
+    """A results or checkpoint file that exists but cannot be read: reported by name."""
+
+
 def atomic_write_bytes(path: Path, blob: bytes) -> None:
     """Write to a temporary file beside `path`, fsync, then rename over it."""
     path = Path(path)
@@ -54,13 +58,32 @@ def is_finished(run_dir: Path) -> bool:
     return (Path(run_dir) / SUMMARY).is_file()
 
 
-def check_out_dir(out: Path, overwrite: bool) -> None:
-    """Refuse, before any work, an --out that holds a finished run or cannot be written."""
+def read_json(path: Path) -> dict:
+    """A JSON results file, or CorruptFile naming it."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as err:
+        raise CorruptFile(f"{path}: cannot be read ({type(err).__name__}: {err})") from None
+
+
+def run_id(run_dir: Path) -> str | None:
+    """The run id recorded in a run directory's config.json, or None if there is none."""
+    path = Path(run_dir) / CONFIG
+    return read_json(path).get("run_id") if path.is_file() else None
+
+
+def check_out_dir(out: Path, overwrite: bool, run_hash: str | None = None) -> None:
+    """Refuse, before any work, an --out that holds another run or cannot be written.
+
+    An unfinished run of the same config (same run_hash) is allowed: it resumes.
+    """
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: exists and is not a directory")
     if is_finished(out) and not overwrite:
         raise ConfigError(f"--out {out}: holds a finished run; pass --overwrite or choose another directory")
+    if not overwrite and run_hash is not None and out.is_dir() and run_id(out) not in (None, run_hash):
+        raise ConfigError(f"--out {out}: holds an unfinished run of a different config; pass --overwrite or choose another directory")
     parent = _first_existing_parent(out)
     if not parent.is_dir():
         raise ConfigError(f"--out {out}: cannot be written ({parent} is not a directory)")

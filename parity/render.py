@@ -46,12 +46,14 @@ def progress_bar() -> Progress:
     )
 
 
-def run_with_progress(cfg: TrainConfig, out: Path, quiet: bool = False, run=None) -> dict:
+def run_with_progress(cfg: TrainConfig, out: Path, quiet: bool = False, run=None, fresh: bool = False) -> dict:
     """Run `run(cfg, out, on_segment)` (default: plain training) under a progress bar."""
+    from functools import partial
+
     from parity.runner import run_train
 
     enable_compilation_cache()
-    run = run or run_train
+    run = run or partial(run_train, fresh=fresh)
     if quiet:
         return run(cfg, out, on_segment=None)
     with progress_bar() as bar:

@@ -7,10 +7,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from parity import io, provenance
+from parity import io, provenance, resume
 from parity.config import TrainConfig
 from parity.summary import metrics_columns, summarize
-from parity.train import Engine, RunResult, SegmentReport, train
+from parity.train import Checkpoint, Engine, RunResult, SegmentReport, train
 
 FLUSH_SECONDS = 10.0  # how often partial metrics reach disk during a long run
 
@@ -42,25 +42,37 @@ def run_train(
     on_segment: Callable[[SegmentReport], None] | None = None,
     engine: Engine | None = None,
     record: dict | None = None,
+    fresh: bool = False,
 ) -> dict:
-    """Train, writing config.json first, metrics as they come, summary.json last."""
+    """Train, writing config.json first, metrics as they come, summary.json last.
+
+    An unfinished run of the same config in `out` resumes from its last saved segment
+    (unless `fresh`); the result equals an uninterrupted run.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / io.SUMMARY).unlink(missing_ok=True)  # an overwritten run is unfinished until it ends
-    io.write_json(out / io.CONFIG, record or config_record(cfg))
-    partial: list = []
+    engine = engine or Engine(cfg)
+    start = None if fresh or io.run_id(out) != cfg.run_hash else resume.load(out, engine.init(cfg.seed_values))
+    if start is None:
+        resume.discard(out)
+        io.write_json(out / io.CONFIG, record or config_record(cfg))
+    history: list = list(start.history) if start else []
     last_flush = [time.perf_counter()]
 
     def flush_and_report(report: SegmentReport) -> None:
-        partial.append(report.rows)
-        if time.perf_counter() - last_flush[0] > FLUSH_SECONDS:
-            io.write_table(out / io.METRICS, _columns(cfg, partial))
+        history.append(report.rows)
+        if time.perf_counter() - last_flush[0] >= FLUSH_SECONDS:
+            io.write_table(out / io.METRICS, _columns(cfg, history))
+            resume.save(out, Checkpoint(report.state, report.step, history, report.train_seconds))
             last_flush[0] = time.perf_counter()
         if on_segment is not None:
             on_segment(report)
 
-    result = train(cfg, on_segment=flush_and_report, engine=engine)
-    return write_results(result, out)
+    result = train(cfg, on_segment=flush_and_report, engine=engine, resume=start)
+    summary = write_results(result, out)
+    resume.discard(out)
+    return summary
 
 
 def _columns(cfg: TrainConfig, history: list) -> dict:

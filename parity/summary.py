@@ -7,6 +7,13 @@ import numpy as np
 from parity.train import RunResult
 
 
+# The documented columns first, in this order; columns other features add follow, sorted.
+METRIC_ORDER = (
+    "step", "train_loss", "train_acc", "test_loss", "test_acc", "diverged",
+    "w_change_inf", "w_support_mean", "w_offsupport_mean", "a_over_w",
+)
+
+
 def metrics_columns(result: RunResult) -> dict[str, np.ndarray]:
     """One row per seed and evaluation."""
     seeds = np.asarray(result.cfg.seed_values)
@@ -18,7 +25,8 @@ def metrics_columns(result: RunResult) -> dict[str, np.ndarray]:
     }
     if not history:
         return columns
-    for key in history[0]:
+    keys = [k for k in METRIC_ORDER if k in history[0]] + sorted(set(history[0]) - set(METRIC_ORDER))
+    for key in keys:
         columns[key] = np.concatenate([np.asarray(row[key]).reshape(n) for row in history])
     return columns
 

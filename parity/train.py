@@ -169,6 +169,17 @@ class SegmentReport:
     reached: np.ndarray
     diverged: np.ndarray
     state: SeedState  # e.g. for saving checkpoints
+    train_seconds: float = 0.0  # training time so far, compile excluded
+
+
+@dataclass
+class Checkpoint:
+    """Where an interrupted run picks up: the state after `step`, and the history so far."""
+
+    state: SeedState
+    step: int
+    history: list[dict[str, np.ndarray]]
+    train_seconds: float = 0.0
 
 
 @dataclass
@@ -193,11 +204,13 @@ def train(
     engine: Engine | None = None,
     extra_ends: tuple[int, ...] = (),
     problem_for: Callable[[Problem, int, int], Problem] | None = None,
+    resume: Checkpoint | None = None,
 ) -> RunResult:
     """Train every seed of `cfg`; returns the final state and the per-evaluation history.
 
     extra_ends: steps where a segment must also end (checkpoints, teacher switches).
     problem_for(problem, start, end): the inputs for one segment (e.g. the teacher of that stage).
+    resume: continue from a saved segment boundary; the result equals an uninterrupted run.
     """
     tic = time.perf_counter()
     engine = engine or Engine(cfg)
@@ -206,7 +219,13 @@ def train(
     history: list[dict[str, np.ndarray]] = []
     train_seconds = 0.0
     start = 0
-    for end in segment_ends(cfg, extra_ends):
+    if resume is not None:
+        state = jax.device_put(resume.state, devices.seed_sharding(cfg.seeds)[0])
+        history, start, train_seconds = list(resume.history), resume.step, resume.train_seconds
+    ends = [e for e in segment_ends(cfg, extra_ends) if e > start]
+    if cfg.early_stop and history and np.all((np.asarray(state.steps_to_target) >= 0) | history[-1]["diverged"]):
+        ends = []  # interrupted after the last segment, before the summary was written
+    for end in ends:
         problem = problem_for(base_problem, start, end) if problem_for else base_problem
         compile_before = engine.compile_seconds
         seg_tic = time.perf_counter()
@@ -219,7 +238,7 @@ def train(
         reached = np.asarray(state.steps_to_target) >= 0
         diverged = np.asarray(row["diverged"])
         if on_segment is not None:
-            on_segment(SegmentReport(end, cfg.steps, row, reached, diverged, state))
+            on_segment(SegmentReport(end, cfg.steps, row, reached, diverged, state, train_seconds))
         if cfg.early_stop and np.all(reached | diverged):
             break
     return RunResult(

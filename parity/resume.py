@@ -1,0 +1,46 @@
+"""Saving and restoring an unfinished run, so that an interrupted `parity train` resumes.
+
+Batches are a pure function of (key, step), so the state after a segment boundary plus
+the metrics so far are all a resumed run needs to equal an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jax
+import numpy as np
+from flax import serialization
+
+from parity import io
+from parity.train import Checkpoint, SeedState
+
+RESUME = "resume.msgpack"
+
+
+def save(run_dir: Path, checkpoint: Checkpoint) -> None:
+    payload = {
+        "step": checkpoint.step,
+        "train_seconds": checkpoint.train_seconds,
+        "state": serialization.to_state_dict(jax.device_get(checkpoint.state)),
+        "history": {str(i): row for i, row in enumerate(checkpoint.history)},
+    }
+    io.atomic_write_bytes(Path(run_dir) / RESUME, serialization.msgpack_serialize(payload))
+
+
+def load(run_dir: Path, template: SeedState) -> Checkpoint | None:
+    """The saved checkpoint, shaped like `template` (a freshly initialised state); None if absent."""
+    path = Path(run_dir) / RESUME
+    if not path.is_file():
+        return None
+    try:
+        payload = serialization.msgpack_restore(path.read_bytes())
+        state = serialization.from_state_dict(jax.device_get(template), payload["state"])
+    except Exception as err:  # a truncated or foreign file: say which, never a raw traceback
+        raise io.CorruptFile(f"{path}: cannot be read as a resume checkpoint ({type(err).__name__}); delete it to start over") from None
+    history = [{k: np.asarray(v) for k, v in payload["history"][str(i)].items()} for i in range(len(payload["history"]))]
+    return Checkpoint(state=state, step=int(payload["step"]), history=history, train_seconds=float(payload["train_seconds"]))
+
+
+def discard(run_dir: Path) -> None:
+    (Path(run_dir) / RESUME).unlink(missing_ok=True)
