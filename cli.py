@@ -32,6 +32,14 @@ def _train(ctx: typer.Context, config: Optional[Path], out: Optional[Path], over
 app.command("train")(opts.with_config_options(_train))
 
 
+@app.command()
+def doctor(json: bool = typer.Option(False, "--json", help="print the report as JSON")) -> None:
+    """Print versions, devices, cores, the compilation cache and which optional extras are installed."""
+    from parity import doctor as doc, render
+
+    render.print_doctor(doc.report(), as_json=json)
+
+
 def main() -> None:
     """Entry point: every input error is one line on stderr and exit code 2."""
     devices.configure_cpu_workers()  # before jax loads: one single-threaded device per core

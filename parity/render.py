@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -103,3 +104,23 @@ def finish(summary: dict, out: Path, as_json: bool) -> None:
         return
     out_console.print(summary_table(summary, f"support {summary['support']}"))
     out_console.print(f"results in [bold]{out}[/bold]")
+
+
+def print_doctor(report: dict, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(report) + "\n")
+        return
+    table = Table(title="parity doctor", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    for name, version in report["versions"].items():
+        table.add_row(name, version or "[red]not installed[/red]")
+    table.add_row("git commit", report["git_commit"] or "-")
+    table.add_row("backend", report["backend"])
+    table.add_row("devices", ", ".join(report["devices"]))
+    table.add_row("cores", str(report["cores"]))
+    table.add_row("XLA_FLAGS", report["xla_flags"])
+    table.add_row("compilation cache", f"{report['compilation_cache']} ({report['compilation_cache_entries']} entries)")
+    for extra, ok in report["extras"].items():
+        table.add_row(f"extra {extra}", "installed" if ok else escape(f"missing: pip install 'parity[{extra}]'"))
+    out_console.print(table)

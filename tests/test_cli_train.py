@@ -108,3 +108,12 @@ def test_malformed_config_file_names_the_line(run_cli, tmp_path):
     r = run_cli("train", "--config", "unknown.toml")
     assert r.code == 2 and "line 2" in r.err and "widht" in r.err
     assert not (tmp_path / "runs").exists()
+
+
+def test_doctor_reports_devices_cores_cache_and_extras(run_cli):
+    r = run_cli("doctor", "--json")
+    assert r.code == 0
+    report = json.loads(r.out)
+    assert report["versions"]["jax"] and report["cores"] >= 1 and report["devices"]
+    assert set(report["extras"]) == {"plot", "slurm", "bench", "dev"} and report["extras"]["dev"] is True
+    assert "jax-cache" in report["compilation_cache"]
