@@ -42,3 +42,20 @@ def seed_sharding(n_seeds: int):
     n = max(i for i in range(1, len(devices) + 1) if n_seeds % i == 0)
     mesh = Mesh(np.array(devices[:n]), ("seed",))
     return NamedSharding(mesh, PartitionSpec("seed")), NamedSharding(mesh, PartitionSpec())
+
+
+CACHE_BYTES = 1 << 20  # per-core working-set budget for one group of vmapped seeds
+
+
+def seeds_per_group(cfg, local_seeds: int, cache_bytes: int = CACHE_BYTES) -> int:
+    """The largest divisor of local_seeds whose group's working set fits the cache budget.
+
+    Per seed: parameters, gradients and optimizer state (about 3 copies of d x width
+    floats) plus the batch's hidden activations. Past the cache, vmapping more seeds
+    together gets slower, not faster (measured: width 100, 128 seeds on 2 cores ran at a
+    quarter of the speed of 32 seeds).
+    """
+    params = cfg.d * cfg.width + cfg.width * (1 + cfg.n_out)
+    per_seed = 4 * (3 * params + 2 * cfg.batch_size * cfg.width)
+    fit = max(1, cache_bytes // per_seed)
+    return max(g for g in range(1, local_seeds + 1) if local_seeds % g == 0 and g <= fit)

@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.sharding import PartitionSpec
 
 from parity import data, devices, loss as losses, metrics, task
 from parity.config import TrainConfig
@@ -51,6 +52,7 @@ class Engine:
 
     cfg: TrainConfig
     batch_fn: Callable | None = None  # (state, step, problem) -> (x, y); default online
+    group_size: int | None = None  # seeds vmapped together on one device (None: sized to the cache)
     _compiled: dict = field(default_factory=dict)
     compile_seconds: float = 0.0
 
@@ -134,11 +136,29 @@ class Engine:
         """Run `length` steps from step `start` for every seed; compiled once per length."""
         problem = jax.device_put(problem, devices.seed_sharding(self.cfg.seeds)[1])  # no-op once placed
         if length not in self._compiled:
-            fn = jax.jit(jax.vmap(lambda s, t, p: self.run_segment_seed(s, t, p, length), in_axes=(0, None, None)))
             tic = time.perf_counter()
+            fn = self._sharded_segment(length)
             self._compiled[length] = fn.lower(state, jnp.int32(start), problem).compile()
             self.compile_seconds += time.perf_counter() - tic
         return self._compiled[length](state, jnp.int32(start), problem)
+
+    def _sharded_segment(self, length: int):
+        """Each device runs its own seeds, in cache-sized groups one after another."""
+        by_seed, _ = devices.seed_sharding(self.cfg.seeds)
+        local_seeds = self.cfg.seeds // by_seed.mesh.size
+        group = self.group_size or devices.seeds_per_group(self.cfg, local_seeds)
+        batched = jax.vmap(lambda s, t, p: self.run_segment_seed(s, t, p, length), in_axes=(0, None, None))
+
+        def local(state, start, problem):
+            if group >= local_seeds:
+                return batched(state, start, problem)
+            split = lambda x: x.reshape(local_seeds // group, group, *x.shape[1:])
+            merge = lambda x: x.reshape(local_seeds, *x.shape[2:])
+            new, rows = jax.lax.map(lambda s: batched(s, start, problem), jax.tree.map(split, state))
+            return jax.tree.map(merge, new), jax.tree.map(merge, rows)
+
+        spec = by_seed.spec
+        return jax.jit(jax.shard_map(local, mesh=by_seed.mesh, in_specs=(spec, PartitionSpec(), PartitionSpec()), out_specs=spec, check_vma=False))
 
 
 def all_finite(tree) -> jax.Array:

@@ -114,3 +114,11 @@ def test_lr_out_mult_scales_only_the_second_layer_update():
     d2 = jax.tree.map(lambda a, b: np.asarray(a - b), r2.state.params["params"], p0)
     np.testing.assert_allclose(d2["out"]["kernel"], 3 * d1["out"]["kernel"], rtol=1e-4, atol=1e-8)
     np.testing.assert_allclose(d2["hidden"]["kernel"], d1["hidden"]["kernel"], rtol=1e-6)
+
+
+def test_running_seeds_in_groups_equals_running_them_together():
+    cfg = dataclasses.replace(SMALL, seeds=4)
+    together = train(cfg, engine=Engine(cfg, group_size=4))
+    one_by_one = train(cfg, engine=Engine(cfg, group_size=1))
+    for key in ("train_loss", "test_acc", "w_change_inf"):
+        np.testing.assert_allclose(history_array(together, key), history_array(one_by_one, key), rtol=1e-5, atol=1e-6)
