@@ -117,3 +117,21 @@ def test_doctor_reports_devices_cores_cache_and_extras(run_cli):
     assert report["versions"]["jax"] and report["cores"] >= 1 and report["devices"]
     assert set(report["extras"]) == {"plot", "slurm", "bench", "dev"} and report["extras"]["dev"] is True
     assert "jax-cache" in report["compilation_cache"]
+
+
+def test_the_same_command_twice_gives_bit_identical_summaries_and_metrics(run_cli, tmp_path):
+    timing = {"wall_seconds", "compile_seconds", "train_seconds", "model_steps_per_second"}
+    assert run_cli("train", *FAST, "--out", "a", "--json").code == 0
+    assert run_cli("train", *FAST, "--out", "b", "--json").code == 0
+    a, b = (json.loads((tmp_path / n / "summary.json").read_text()) for n in "ab")
+    assert {k: v for k, v in a.items() if k not in timing} == {k: v for k, v in b.items() if k not in timing}
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a" / "metrics.parquet"), pd.read_parquet(tmp_path / "b" / "metrics.parquet"))
+
+
+def test_a_diverging_run_finishes_and_says_so_in_table_and_summary(run_cli, tmp_path):
+    r = run_cli("train", "--d", "12", "--k", "2", "--width", "16", "--seeds", "2", "--steps", "300", "--eval-every", "100",
+                "--test-size", "256", "--lr", "1e30", "--loss", "square", "--out", "run")
+    assert r.code == 0
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["diverged"] == [True, True] and summary["solved"] == 0 and summary["steps"] == 300
+    assert "yes" in r.out  # the table's diverged column
