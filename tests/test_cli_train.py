@@ -133,5 +133,6 @@ def test_a_diverging_run_finishes_and_says_so_in_table_and_summary(run_cli, tmp_
                 "--test-size", "256", "--lr", "1e30", "--loss", "square", "--out", "run")
     assert r.code == 0
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
-    assert summary["diverged"] == [True, True] and summary["solved"] == 0 and summary["steps"] == 300
+    assert summary["diverged"] == [True, True] and summary["solved"] == 0
+    assert summary["steps"] == 100  # every seed diverged: nothing left to train, the run ends
     assert "yes" in r.out  # the table's diverged column
