@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from parity import data, loss as losses, metrics, task
+from parity import data, loss as losses, metrics, pool, task
 from parity.config import TrainConfig
 from parity.model import build_model, first_layer
 from parity.optim import build_optimizer
@@ -39,6 +39,7 @@ class Problem(NamedTuple):
     support: jax.Array
     test: tuple  # chunked (x_CxExD, y_CxE, mask_CxE)
     teacher: Any = None  # the teacher's parameters for this segment (distillation), else None
+    data: Any = ()  # a pool shared by every seed (--shared-pool), stored once
 
 
 def seed_key(seed: int) -> jax.Array:
@@ -58,7 +59,7 @@ class Engine:
         self.model = build_model(self.cfg)
         self.optimizer = build_optimizer(self.cfg)
         if self.batch_fn is None:
-            self.batch_fn = lambda state, step, problem: data.online_batch(self.cfg, state.key_data, step, problem.support)
+            self.batch_fn = data.make_batch_fn(self.cfg)
 
     # ----- pure single-seed functions; vmapped over seeds below -----
     def init_seed(self, key: jax.Array) -> SeedState:
@@ -114,14 +115,16 @@ class Engine:
             "test_acc": test_acc,
             "diverged": diverged,
             **metrics.hidden_progress(params, state.w0, problem.support),
+            **data.store_metrics(self.cfg, self.model.apply, params, state, problem),
         }
-        new_state = state._replace(params=params, opt_state=opt_state, diverged=diverged, steps_to_target=steps_to_target)
+        # The data arrays (a pool) are constant: not returning them saves copying them every segment.
+        new_state = state._replace(params=params, opt_state=opt_state, diverged=diverged, steps_to_target=steps_to_target, data=())
         return new_state, row
 
     # ----- batched, compiled entry points -----
     def init(self, seeds: list[int]) -> SeedState:
         keys = jnp.stack([seed_key(s) for s in seeds])
-        return jax.jit(jax.vmap(self.init_seed))(keys)
+        return jax.jit(jax.vmap(self.init_seed))(keys)._replace(data=pool.seed_stores(self.cfg, seeds))
 
     def problem(self) -> Problem:
         return make_problem(self.cfg)
@@ -133,7 +136,8 @@ class Engine:
             tic = time.perf_counter()
             self._compiled[length] = fn.lower(state, jnp.int32(start), problem).compile()
             self.compile_seconds += time.perf_counter() - tic
-        return self._compiled[length](state, jnp.int32(start), problem)
+        new_state, row = self._compiled[length](state, jnp.int32(start), problem)
+        return new_state._replace(data=state.data), row
 
 
 def all_finite(tree) -> jax.Array:
@@ -144,7 +148,7 @@ def all_finite(tree) -> jax.Array:
 def make_problem(cfg: TrainConfig) -> Problem:
     support = task.draw_support(cfg)
     x_test, y_test = task.test_set(cfg, support)
-    return Problem(support=jnp.asarray(support), test=metrics.chunk_test_set(x_test, y_test))
+    return Problem(support=jnp.asarray(support), test=metrics.chunk_test_set(x_test, y_test), data=pool.shared_store(cfg))
 
 
 def segment_ends(cfg: TrainConfig, extra: tuple[int, ...] = ()) -> list[int]:
