@@ -23,11 +23,12 @@ def _option(name: str) -> P:
     f = FIELDS[name]
     meta = f.metadata
     flags = meta["flags"] or (flag_of(name),)
-    help_text = meta["help"] + (f" [{'|'.join(meta['choices'])}]" if meta["choices"] else "")
+    help_text = meta["help"] + (f" (one of: {', '.join(meta['choices'])})" if meta["choices"] else "")
     panel = meta["group"].capitalize() or None
     if isinstance(f.default, bool):
         flag = flags[0]
-        option = typer.Option(f.default, f"{flag}/--no-{flag[2:]}", help=help_text, rich_help_panel=panel)
+        on_off = flag if "/" in flag else f"{flag}/--no-{flag[2:]}"
+        option = typer.Option(f.default, on_off, help=help_text, rich_help_panel=panel)
         annotation = bool
     elif name == "support":
         option = typer.Option(None, *flags, help=help_text, rich_help_panel=panel)

@@ -68,6 +68,17 @@ class TrainConfig:
     target_acc: float = opt(0.99, "test accuracy that counts as solved, in (0, 1]", group="engine")
     early_stop: bool = opt(True, "stop once every seed has reached --target-acc", group="engine")
 
+    # ----- repetition schedules (issue 4): where the training samples come from; see parity/schedule.py -----
+    data: str = opt("online", "online: a fresh batch every step; pool: --pool-size samples drawn once, visited in epochs", choices=("online", "pool"), group="data")
+    pool_size: int = opt(16384, "samples in the pool for --data pool (1 to 2^24)", group="data")
+    data_seed: int = opt(0, "seed that draws the pool (per-seed pools fold in each seed)", group="data")
+    epochs: float = opt(0.0, "passes over the pool: sets the steps to ceil(E x pool size / batch), instead of --steps", group="data")
+    phases: str = opt("", "N1:T1,N2:T2,...: the first N1 pool samples for T1 steps, then the first N2, ...; the last may be 'online' and may leave out :T", group="data")
+    repeat_fraction: float = opt(0.0, "two-set training: round(p x batch) samples of every batch come from the repeated set", group="data")
+    repeat_size: int = opt(1024, "samples M in the repeated set: the first M of the pool, or a set of its own with --data online", group="data")
+    random_labels_steps: int = opt(0, "the first T steps train on random labels (fixed per pool sample) for the same inputs", group="data")
+    pool_per_seed: bool = opt(True, "each seed draws its own pool (--shared-pool: one pool for every seed)", flags=("--pool-per-seed/--shared-pool",), group="data")
+
     # ----- derived values: properties, never written back -----
     @property
     def seed_values(self) -> list[int]:
@@ -98,7 +109,8 @@ FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
 
 
 def flag_of(name: str) -> str:
-    return FIELDS[name].metadata["flags"][0] if FIELDS[name].metadata["flags"] else "--" + name.replace("_", "-")
+    flags = FIELDS[name].metadata["flags"]
+    return flags[0].split("/")[0] if flags else "--" + name.replace("_", "-")
 
 
 def parse_support(text: str) -> tuple[int, ...]:
@@ -172,6 +184,9 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         _require(len(set(s)) == len(s), f"--support {text}: indices must not repeat")
         bad = [i for i in s if not 0 <= i < cfg.d]
         _require(not bad, f"--support {text}: index {bad[0] if bad else ''} out of range; allowed 0..{cfg.d - 1}")
+    from parity import schedule  # the data options (issue 4); imported here: schedule imports this module
+
+    schedule.validate(cfg)
     return cfg
 
 
@@ -184,4 +199,6 @@ def from_mapping(values: dict[str, Any]) -> TrainConfig:
         if name not in FIELDS:
             raise ConfigError(f"unknown option {key!r}; allowed: {', '.join(sorted(FIELDS))}")
         kwargs[name] = coerce(name, value)
-    return validate(TrainConfig(**kwargs))
+    from parity import schedule
+
+    return validate(TrainConfig(**schedule.resolve_run_length(kwargs)))

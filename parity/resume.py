@@ -22,7 +22,8 @@ def save(run_dir: Path, checkpoint: Checkpoint) -> None:
     payload = {
         "step": checkpoint.step,
         "train_seconds": checkpoint.train_seconds,
-        "state": serialization.to_state_dict(jax.device_get(checkpoint.state)),
+        # pools are redrawn from their seeds on resume: never written (they can be 100s of MB)
+        "state": serialization.to_state_dict(jax.device_get(checkpoint.state._replace(data=()))),
         "history": {str(i): row for i, row in enumerate(checkpoint.history)},
     }
     io.atomic_write_bytes(Path(run_dir) / RESUME, serialization.msgpack_serialize(payload))
@@ -35,11 +36,11 @@ def load(run_dir: Path, template: SeedState) -> Checkpoint | None:
         return None
     try:
         payload = serialization.msgpack_restore(path.read_bytes())
-        state = serialization.from_state_dict(jax.device_get(template), payload["state"])
+        state = serialization.from_state_dict(jax.device_get(template._replace(data=())), payload["state"])
     except Exception as err:  # a truncated or foreign file: say which, never a raw traceback
         raise io.CorruptFile(f"{path}: cannot be read as a resume checkpoint ({type(err).__name__}); delete it to start over") from None
     history = [{k: np.asarray(v) for k, v in payload["history"][str(i)].items()} for i in range(len(payload["history"]))]
-    return Checkpoint(state=state, step=int(payload["step"]), history=history, train_seconds=float(payload["train_seconds"]))
+    return Checkpoint(state=state._replace(data=template.data), step=int(payload["step"]), history=history, train_seconds=float(payload["train_seconds"]))
 
 
 def discard(run_dir: Path) -> None:

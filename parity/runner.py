@@ -21,13 +21,14 @@ def default_out(cfg: TrainConfig, root: Path = Path("runs")) -> Path:
 
 
 def config_record(cfg: TrainConfig, command: str = "train", extra: dict | None = None) -> dict:
+    from parity.schedule import describe
     from parity.task import draw_support
 
     return {
         "command": command,
         "run_id": cfg.run_hash,
         "config": cfg.to_dict(),
-        "resolved": {"support": draw_support(cfg).tolist(), "warmup_steps": cfg.resolved_warmup_steps, "n_out": cfg.n_out},
+        "resolved": {"support": draw_support(cfg).tolist(), "warmup_steps": cfg.resolved_warmup_steps, "n_out": cfg.n_out, "data": describe(cfg)},
         **(extra or {}),
         "versions": provenance.versions(),
         "git_commit": provenance.git_commit(),

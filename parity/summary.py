@@ -14,6 +14,22 @@ METRIC_ORDER = (
 )
 
 
+def data_fields(result: RunResult) -> dict:
+    """What the repetition schedule adds: compute to target and how much data it took (issue 4)."""
+    from parity import data, schedule
+
+    cfg = result.cfg
+    to_target = [None if s is None else s * cfg.batch_size for s in result.steps_to_target]
+    reached = [s for s in to_target if s is not None]
+    median = float(np.median([s if s is not None else np.inf for s in to_target]))
+    return {
+        "epochs": schedule.epochs_seen(cfg, result.steps_done),
+        "unique_samples": data.unique_samples(cfg, result.steps_done, result.state.key_data),
+        "samples_to_target": to_target,
+        "median_samples_to_target": median if 2 * len(reached) >= cfg.seeds and np.isfinite(median) else None,
+    }
+
+
 def metrics_columns(result: RunResult) -> dict[str, np.ndarray]:
     """One row per seed and evaluation."""
     seeds = np.asarray(result.cfg.seed_values)
@@ -49,6 +65,7 @@ def summarize(result: RunResult) -> dict:
         "solved": len(reached),
         "steps": result.steps_done,
         "samples_seen": result.steps_done * cfg.batch_size,
+        **data_fields(result),
         "wall_seconds": round(result.wall_seconds, 4),
         "compile_seconds": round(result.compile_seconds, 4),
         "train_seconds": round(result.train_seconds, 4),

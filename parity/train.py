@@ -16,7 +16,7 @@ import numpy as np
 import optax
 from jax.sharding import PartitionSpec
 
-from parity import data, devices, loss as losses, metrics, task
+from parity import data, devices, loss as losses, metrics, pool, task
 from parity.config import TrainConfig
 from parity.model import build_model, first_layer
 from parity.optim import build_optimizer
@@ -40,6 +40,7 @@ class Problem(NamedTuple):
     support: jax.Array
     test: tuple  # chunked (x_CxExD, y_CxE, mask_CxE)
     teacher: Any = None  # the teacher's parameters for this segment (distillation), else None
+    data: Any = ()  # a pool shared by every seed (--shared-pool), stored once
 
 
 def seed_key(seed: int) -> jax.Array:
@@ -60,7 +61,7 @@ class Engine:
         self.model = build_model(self.cfg)
         self.optimizer = build_optimizer(self.cfg)
         if self.batch_fn is None:
-            self.batch_fn = lambda state, step, problem: data.online_batch(self.cfg, state.key_data, step, problem.support)
+            self.batch_fn = data.make_batch_fn(self.cfg)
 
     # ----- pure single-seed functions; vmapped over seeds below -----
     def init_seed(self, key: jax.Array) -> SeedState:
@@ -116,16 +117,19 @@ class Engine:
             "test_acc": test_acc,
             "diverged": diverged,
             **metrics.hidden_progress(params, state.w0, problem.support),
+            **data.store_metrics(self.cfg, self.model.apply, params, state, problem),
         }
-        new_state = state._replace(params=params, opt_state=opt_state, diverged=diverged, steps_to_target=steps_to_target)
+        # The data arrays (a pool) are constant: not returning them saves copying them every segment.
+        new_state = state._replace(params=params, opt_state=opt_state, diverged=diverged, steps_to_target=steps_to_target, data=())
         return new_state, row
 
     # ----- batched, compiled entry points -----
     def init(self, seeds: list[int]) -> SeedState:
-        """Every seed's initial state, the seed axis sharded over the local devices."""
+        """Every seed's initial state (with its pool, if any), the seed axis sharded over the local devices."""
         by_seed, _ = devices.seed_sharding(len(seeds))
         keys = jax.device_put(jnp.stack([seed_key(s) for s in seeds]), by_seed)
-        return jax.jit(jax.vmap(self.init_seed), out_shardings=by_seed)(keys)
+        state = jax.jit(jax.vmap(self.init_seed), out_shardings=by_seed)(keys)
+        return state._replace(data=jax.device_put(pool.seed_stores(self.cfg, seeds), by_seed))
 
     def problem(self) -> Problem:
         """The shared inputs, replicated on every device that holds seeds."""
@@ -140,7 +144,8 @@ class Engine:
             fn = self._sharded_segment(length)
             self._compiled[length] = fn.lower(state, jnp.int32(start), problem).compile()
             self.compile_seconds += time.perf_counter() - tic
-        return self._compiled[length](state, jnp.int32(start), problem)
+        new_state, row = self._compiled[length](state, jnp.int32(start), problem)
+        return new_state._replace(data=state.data), row
 
     def _sharded_segment(self, length: int):
         """Each device runs its own seeds, in cache-sized groups one after another."""
@@ -169,7 +174,7 @@ def all_finite(tree) -> jax.Array:
 def make_problem(cfg: TrainConfig) -> Problem:
     support = task.draw_support(cfg)
     x_test, y_test = task.test_set(cfg, support)
-    return Problem(support=jnp.asarray(support), test=metrics.chunk_test_set(x_test, y_test))
+    return Problem(support=jnp.asarray(support), test=metrics.chunk_test_set(x_test, y_test), data=pool.shared_store(cfg))
 
 
 def segment_ends(cfg: TrainConfig, extra: tuple[int, ...] = ()) -> list[int]:

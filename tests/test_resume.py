@@ -69,3 +69,13 @@ def test_an_unfinished_run_of_another_config_is_not_clobbered(tmp_path, run_cli)
     r = run_cli("train", "--d", "13", "--out", str(tmp_path / "run"))
     assert r.code == 2 and "different config" in r.err
     assert json.loads((tmp_path / "run" / "config.json").read_text()) == before
+
+
+def test_a_run_on_a_pool_resumes_to_the_same_results(tmp_path):
+    cfg = TrainConfig(d=12, k=3, width=16, seeds=2, steps=600, eval_every=100, test_size=256, early_stop=False,
+                      data="pool", pool_size=300, batch_size=20)
+    whole = runner.run_train(cfg, tmp_path / "whole")
+    with pytest.raises(Interrupt):
+        runner.run_train(cfg, tmp_path / "cut", on_segment=stop_after(300))
+    assert (tmp_path / "cut" / resume.RESUME).stat().st_size < 50_000  # the pool is not written
+    assert deterministic(runner.run_train(cfg, tmp_path / "cut")) == deterministic(whole)
