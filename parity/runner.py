@@ -42,16 +42,29 @@ def run_train(
     on_segment: Callable[[SegmentReport], None] | None = None,
     engine: Engine | None = None,
     record: dict | None = None,
+    teacher=None,
 ) -> dict:
-    """Train, writing config.json first, metrics as they come, summary.json last."""
+    """Train, writing config.json first, metrics as they come, summary.json last.
+
+    teacher: a `distill.Teacher` already prepared (else prepared here when cfg.teacher is set).
+    """
+    from parity.hooks import run_hooks
+
     out = Path(out)
+    if cfg.teacher is not None and teacher is None:
+        from parity.distill import prepare
+
+        teacher = prepare(cfg)  # every teacher problem is found before a file is written
     out.mkdir(parents=True, exist_ok=True)
     (out / io.SUMMARY).unlink(missing_ok=True)  # an overwritten run is unfinished until it ends
-    io.write_json(out / io.CONFIG, record or config_record(cfg))
+    hooks = run_hooks(cfg, out, engine, teacher)
+    io.write_json(out / io.CONFIG, {**(record or config_record(cfg)), **hooks.record})
+    hooks.start()
     partial: list = []
     last_flush = [time.perf_counter()]
 
     def flush_and_report(report: SegmentReport) -> None:
+        hooks.on_segment(report)  # checkpoints and probe columns, before the row is flushed
         partial.append(report.rows)
         if time.perf_counter() - last_flush[0] > FLUSH_SECONDS:
             io.write_table(out / io.METRICS, _columns(cfg, partial))
@@ -59,7 +72,7 @@ def run_train(
         if on_segment is not None:
             on_segment(report)
 
-    result = train(cfg, on_segment=flush_and_report, engine=engine)
+    result = train(cfg, on_segment=flush_and_report, engine=hooks.engine, extra_ends=hooks.extra_ends, problem_for=hooks.problem_for)
     return write_results(result, out)
 
 
