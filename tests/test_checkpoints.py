@@ -103,3 +103,17 @@ def test_checkpoints_of_a_bad_run_is_one_line_exit_2(run_cli, tmp_path, make, me
     r = run_cli("checkpoints", run)
     assert r.code == 2 and message in r.err and len(r.err.strip().splitlines()) == 1, r.err
     assert tree_snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--save-every", "-1"], "--save-every -1: must be >= 0"),
+    (["--save-log", "-2"], "--save-log -2: must be >= 0"),
+    (["--probe-every", "-5"], "--probe-every -5: must be >= 0"),
+    (["--steps", "100", "--save-steps", "0,500"], "--save-steps 0,500: step 500 out of range"),
+    (["--save-steps", "a,b"], "--save-steps 'a,b': expected comma-separated integers"),
+])
+def test_bad_save_options_are_one_line_exit_2(run_cli, tmp_path, args, message):
+    before = tree_snapshot(tmp_path)
+    r = run_cli("train", *args)
+    assert r.code == 2 and len(r.err.strip().splitlines()) == 1 and message in r.err, r.err
+    assert tree_snapshot(tmp_path) == before
