@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from parity import cli_options as opts, devices
-from parity.config import ConfigError
+from parity.config import TRAIN_FIELDS, ConfigError, FIELDS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="A command-line lab for sparse-parity learning in JAX.")
 
@@ -24,12 +24,72 @@ def _train(ctx: typer.Context, config: Optional[Path], out: Optional[Path], over
     from parity import render  # deferred: keeps `parity --help` fast
 
     cfg = opts.build_config(ctx, config, fields)
+    if cfg.teacher is not None:
+        raise ConfigError(f"--config {config}: teacher is an option of parity distill, not parity train")
     out = opts.resolve_out(cfg, out, overwrite)
     summary = render.run_with_progress(cfg, out, quiet=json, fresh=overwrite)
     render.finish(summary, out, as_json=json)
 
 
-app.command("train")(opts.with_config_options(_train))
+app.command("train")(opts.with_config_options(_train, fields=TRAIN_FIELDS))
+
+
+def _distill(ctx: typer.Context, config: Optional[Path], out: Optional[Path], overwrite: bool, json: bool, **fields):
+    """Train students on the outputs of a teacher run's checkpoints (--teacher RUN --teacher-step SPEC)."""
+    from functools import partial
+
+    from parity import distill, render
+    from parity.runner import run_train
+
+    cfg = distill.student_config(opts.given_values(ctx, config, fields))
+    teacher = distill.prepare(cfg)
+    out = opts.resolve_out(cfg, out, overwrite)
+    if out.absolute() == teacher.saved.run.absolute():
+        raise ConfigError(f"--out {out}: is the teacher run; choose another directory")
+    summary = render.run_with_progress(cfg, out, quiet=json, run=partial(run_train, teacher=teacher, fresh=overwrite))
+    render.finish(summary, out, as_json=json)
+
+
+app.command("distill")(opts.with_config_options(_distill, fields=list(FIELDS)))
+
+
+@app.command("checkpoints")
+def _checkpoints(
+    run: Path = typer.Argument(..., help="run directory"),
+    json: bool = typer.Option(False, "--json", help="print the listing as JSON and nothing else"),
+) -> None:
+    """List a run's saved steps with each seed's test accuracy there."""
+    import json as json_lib
+
+    from parity import render, tables
+    from parity.checkpoints import SavedRun
+
+    listing = SavedRun(run).listing()
+    if json:
+        sys.stdout.write(json_lib.dumps(listing) + "\n")
+        return
+    render.out_console.print(tables.checkpoints_table(listing))
+
+
+@app.command("probe")
+def _probe(
+    run: Path = typer.Argument(..., help="run directory with checkpoints"),
+    samples: int = typer.Option(100_000, "--samples", help="fresh uniform samples per checkpoint"),
+) -> None:
+    """Correlation of each checkpoint's output with the monomials on the support, by degree (writes probe.parquet)."""
+    if samples <= 0:
+        raise ConfigError(f"--samples {samples}: must be a positive integer")
+    import pandas as pd
+
+    from parity import io, probe, render, tables
+    from parity.checkpoints import SavedRun
+
+    saved = SavedRun(run)
+    render.enable_compilation_cache()
+    columns = probe.probe_run(saved, samples)
+    io.write_table(saved.run / probe.TABLE, columns)
+    render.out_console.print(tables.probe_table(pd.DataFrame(columns), f"probe of {run} ({samples:,} samples)"))
+    render.out_console.print(f"table in [bold]{saved.run / probe.TABLE}[/bold]")
 
 
 @app.command()

@@ -30,7 +30,7 @@ def _option(name: str) -> P:
         on_off = flag if "/" in flag else f"{flag}/--no-{flag[2:]}"
         option = typer.Option(f.default, on_off, help=help_text, rich_help_panel=panel)
         annotation = bool
-    elif name == "support":
+    elif f.default is None:  # --support, --save-steps, --teacher: optional text
         option = typer.Option(None, *flags, help=help_text, rich_help_panel=panel)
         annotation = Optional[str]
     else:
@@ -89,11 +89,16 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return values
 
 
-def build_config(ctx: typer.Context, config_file: Optional[Path], fields: dict[str, Any]) -> TrainConfig:
-    """Defaults < config file < flags given on the command line."""
+def given_values(ctx: typer.Context, config_file: Optional[Path], fields: dict[str, Any]) -> dict[str, Any]:
+    """The options the user set: config file < flags given on the command line (defaults left out)."""
     values: dict[str, Any] = dict(read_config_file(config_file)) if config_file is not None else {}
     values.update({name: value for name, value in fields.items() if given_on_command_line(ctx, name)})
-    return from_mapping(values)
+    return values
+
+
+def build_config(ctx: typer.Context, config_file: Optional[Path], fields: dict[str, Any]) -> TrainConfig:
+    """Defaults < config file < flags given on the command line."""
+    return from_mapping(given_values(ctx, config_file, fields))
 
 
 def resolve_out(cfg: TrainConfig, out: Optional[Path], overwrite: bool) -> Path:

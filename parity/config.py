@@ -17,6 +17,7 @@ INITS = ("torch", "gaussian", "sparse")
 LOSSES = ("hinge", "logistic", "square", "ce")
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "signsgd")
 SCHEDULES = ("constant", "cosine", "warmup-cosine")
+DISTILL_LOSSES = ("kl", "mse")
 
 
 class ConfigError(ValueError):
@@ -78,6 +79,19 @@ class TrainConfig:
     repeat_size: int = opt(1024, "samples M in the repeated set: the first M of the pool, or a set of its own with --data online", group="data")
     random_labels_steps: int = opt(0, "the first T steps train on random labels (fixed per pool sample) for the same inputs", group="data")
     pool_per_seed: bool = opt(True, "each seed draws its own pool (--shared-pool: one pool for every seed)", flags=("--pool-per-seed/--shared-pool",), group="data")
+    # ----- teacher checkpoints and the probe (issue 3): which steps keep their parameters -----
+    save_every: int = opt(0, "save every seed's parameters at steps 0, N, 2N, ... and the last step (0: off)", group="checkpoints")
+    save_steps: tuple[int, ...] | None = opt(None, "save exactly these steps, e.g. 0,500,2000", group="checkpoints")
+    save_log: int = opt(0, "save K log-spaced steps (0: off)", group="checkpoints")
+    probe_every: int = opt(0, "record degree-1 probe correlations in metrics every N steps (0: off)", group="checkpoints")
+    # ----- distillation (issue 3): parity distill only; `teacher` None means plain training -----
+    teacher: str | None = opt(None, "teacher run directory (trained with --save-every)", group="distill")
+    teacher_seed: int = opt(0, "which seed of the teacher run teaches (index, 0-based)", group="distill")
+    teacher_step: str = opt("final", "checkpoint SPEC: STEP, final, progressive, auto, or stages like 4000:20000,final", group="distill")
+    teacher_multiplier: float = opt(1.0, "progressive: at student step t the teacher is at the first saved step >= t x this", group="distill")
+    alpha: float = opt(0.0, "loss = alpha x label loss + (1 - alpha) x distillation loss, alpha in [0, 1]", group="distill")
+    distill_loss: str = opt("kl", "kl: cross-entropy to the teacher's softmax(logits / tau); mse: match logits", choices=DISTILL_LOSSES, group="distill")
+    temperature: float = opt(1.0, "tau for --distill-loss kl; 0 means the teacher's argmax (hard labels)", group="distill")
 
     # ----- derived values: properties, never written back -----
     @property
@@ -94,8 +108,9 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
-        if out["support"] is not None:
-            out["support"] = list(out["support"])
+        for name in INT_LISTS:
+            if out[name] is not None:
+                out[name] = list(out[name])
         return out
 
     @property
@@ -106,6 +121,9 @@ class TrainConfig:
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+INT_LISTS = ("support", "save_steps")  # comma-separated integers on the command line
+DISTILL_FIELDS = ("teacher", "teacher_seed", "teacher_step", "teacher_multiplier", "alpha", "distill_loss", "temperature")
+TRAIN_FIELDS = [name for name in FIELDS if name not in DISTILL_FIELDS]  # what `parity train` exposes
 
 
 def flag_of(name: str) -> str:
@@ -113,11 +131,11 @@ def flag_of(name: str) -> str:
     return flags[0].split("/")[0] if flags else "--" + name.replace("_", "-")
 
 
-def parse_support(text: str) -> tuple[int, ...]:
+def parse_support(text: str, flag: str = "--support") -> tuple[int, ...]:
     try:
         return tuple(int(s) for s in str(text).split(",") if s.strip() != "")
     except ValueError:
-        raise ConfigError(f"--support {text!r}: expected comma-separated integers, e.g. 0,5,7") from None
+        raise ConfigError(f"{flag} {text!r}: expected comma-separated integers, e.g. 0,5,7") from None
 
 
 def coerce(name: str, value: Any) -> Any:
@@ -125,10 +143,12 @@ def coerce(name: str, value: Any) -> Any:
     f = FIELDS[name]
     default = f.default
     flag = flag_of(name)
-    if name == "support":
+    if name in INT_LISTS:
         if value is None or isinstance(value, (list, tuple)):
             return None if value is None else tuple(int(v) for v in value)
-        return parse_support(value)
+        return parse_support(value, flag)
+    if default is None:  # an optional string (the teacher run)
+        return None if value is None else str(value)
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value
@@ -187,7 +207,27 @@ def validate(cfg: TrainConfig) -> TrainConfig:
     from parity import schedule  # the data options (issue 4); imported here: schedule imports this module
 
     schedule.validate(cfg)
+    _validate_checkpoints_and_distill(cfg)
     return cfg
+
+
+def _validate_checkpoints_and_distill(cfg: TrainConfig) -> None:
+    """The issue-3 fields: what can be checked without reading the teacher run."""
+    from parity.teacher_schedule import parse_spec  # pure Python; imported here to avoid an import cycle
+
+    for name in ("save_every", "save_log", "probe_every"):
+        value = getattr(cfg, name)
+        _require(value >= 0, f"{flag_of(name)} {value}: must be >= 0 (0: off)")
+    if cfg.save_steps is not None:
+        text = ",".join(map(str, cfg.save_steps))
+        bad = [s for s in cfg.save_steps if not 0 <= s <= cfg.steps]
+        _require(not bad, f"--save-steps {text}: step {bad[0] if bad else ''} out of range; allowed 0..--steps ({cfg.steps})")
+    _require(cfg.teacher_seed >= 0, f"--teacher-seed {cfg.teacher_seed}: must be >= 0")
+    _require(cfg.teacher_multiplier > 0, f"--teacher-multiplier {cfg.teacher_multiplier}: must be > 0")
+    _require(0 <= cfg.alpha <= 1, f"--alpha {cfg.alpha}: must be in [0, 1]")
+    _require(cfg.temperature >= 0, f"--temperature {cfg.temperature}: must be > 0, or 0 for the teacher's argmax")
+    _require(cfg.distill_loss in DISTILL_LOSSES, f"--distill-loss {cfg.distill_loss!r}: unknown; allowed: {', '.join(DISTILL_LOSSES)}")
+    parse_spec(cfg.teacher_step)
 
 
 def from_mapping(values: dict[str, Any]) -> TrainConfig:

@@ -44,33 +44,49 @@ def run_train(
     engine: Engine | None = None,
     record: dict | None = None,
     fresh: bool = False,
+    teacher=None,
 ) -> dict:
     """Train, writing config.json first, metrics as they come, summary.json last.
 
     An unfinished run of the same config in `out` resumes from its last saved segment
-    (unless `fresh`); the result equals an uninterrupted run.
+    (unless `fresh`); the result equals an uninterrupted run. A run that saves checkpoints
+    starts over instead (its checkpoints are cleared).
+    teacher: a `distill.Teacher` already prepared (else prepared here when cfg.teacher is set).
     """
+    from parity.hooks import run_hooks
+
     out = Path(out)
+    if cfg.teacher is not None and teacher is None:
+        from parity.distill import prepare
+
+        teacher = prepare(cfg)  # every teacher problem is found before a file is written
     out.mkdir(parents=True, exist_ok=True)
     (out / io.SUMMARY).unlink(missing_ok=True)  # an overwritten run is unfinished until it ends
-    engine = engine or Engine(cfg)
-    start = None if fresh or io.run_id(out) != cfg.run_hash else resume.load(out, engine.init(cfg.seed_values))
+    same_run = not fresh and io.run_id(out) == cfg.run_hash
+    hooks = run_hooks(cfg, out, engine, teacher)
+    start = resume.load(out, hooks.engine.init(cfg.seed_values)) if same_run and hooks.resumable else None
     if start is None:
         resume.discard(out)
-        io.write_json(out / io.CONFIG, record or config_record(cfg))
+        io.write_json(out / io.CONFIG, {**(record or config_record(cfg)), **hooks.record})
+        hooks.start()
     history: list = list(start.history) if start else []
     last_flush = [time.perf_counter()]
 
     def flush_and_report(report: SegmentReport) -> None:
+        hooks.on_segment(report)  # checkpoints and probe columns, before the row is flushed
         history.append(report.rows)
         if time.perf_counter() - last_flush[0] >= FLUSH_SECONDS:
             io.write_table(out / io.METRICS, _columns(cfg, history))
-            resume.save(out, Checkpoint(report.state, report.step, history, report.train_seconds))
+            if hooks.resumable:
+                resume.save(out, Checkpoint(report.state, report.step, history, report.train_seconds))
             last_flush[0] = time.perf_counter()
         if on_segment is not None:
             on_segment(report)
 
-    result = train(cfg, on_segment=flush_and_report, engine=engine, resume=start)
+    result = train(
+        cfg, on_segment=flush_and_report, engine=hooks.engine,
+        extra_ends=hooks.extra_ends, problem_for=hooks.problem_for, resume=start,
+    )
     summary = write_results(result, out)
     resume.discard(out)
     return summary

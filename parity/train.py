@@ -190,7 +190,7 @@ class SegmentReport:
 
     step: int
     steps_total: int
-    rows: dict[str, np.ndarray]  # per-seed metrics at this step
+    rows: dict[str, np.ndarray]  # per-seed metrics at this step (the history row: columns added here are kept)
     reached: np.ndarray
     diverged: np.ndarray
     state: SeedState  # e.g. for saving checkpoints
@@ -205,6 +205,11 @@ class Checkpoint:
     step: int
     history: list[dict[str, np.ndarray]]
     train_seconds: float = 0.0
+
+
+def run_is_over(cfg: TrainConfig, step: int, reached: np.ndarray, diverged: np.ndarray) -> bool:
+    """The budget is spent, or early stop: every seed has reached the target or diverged."""
+    return step >= cfg.steps or (cfg.early_stop and bool(np.all(reached | diverged)))
 
 
 @dataclass
@@ -264,7 +269,7 @@ def train(
         diverged = np.asarray(row["diverged"])
         if on_segment is not None:
             on_segment(SegmentReport(end, cfg.steps, row, reached, diverged, state, train_seconds))
-        if cfg.early_stop and np.all(reached | diverged):
+        if run_is_over(cfg, end, reached, diverged):
             break
     return RunResult(
         cfg=cfg,

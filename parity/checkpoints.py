@@ -1,0 +1,182 @@
+"""Saved parameters along a run's trajectory: orbax checkpoints plus an index of what is complete.
+
+Layout of `<run>/checkpoints/`: one orbax step directory per saved step (`<step>/params/...`,
+every seed stacked on a leading axis), written to a temporary directory and renamed by orbax,
+and `index.json`, rewritten atomically only after a step is complete: each saved step with the
+per-seed test accuracy there and a SHA-256 of every file, so that a reader trusts only complete
+steps and can name the file of a damaged one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+
+from parity import io
+from parity.config import ConfigError, TrainConfig, from_mapping
+from parity.teacher_schedule import planned_saves
+from parity.train import Engine, SegmentReport, run_is_over
+
+CHECKPOINTS = "checkpoints"
+INDEX = "index.json"
+ITEM = "params"
+
+
+def _orbax():
+    """orbax, imported late and with its absl chatter kept off the terminal."""
+    from absl import logging as absl_logging
+    import orbax.checkpoint as ocp
+
+    absl_logging.set_verbosity(absl_logging.ERROR)
+    return ocp
+
+
+def clear(out: Path) -> None:
+    """An overwritten run must not keep the old run's checkpoints."""
+    shutil.rmtree(Path(out) / CHECKPOINTS, ignore_errors=True)
+
+
+def file_digests(directory: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(directory.parent)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+class CheckpointWriter:
+    """Saves every seed's parameters at the planned steps (an `on_segment` hook)."""
+
+    resumable = False  # an interrupted run that saves checkpoints starts over (they are cleared)
+
+    def __init__(self, cfg: TrainConfig, out: Path):
+        self.cfg = cfg
+        self.steps, self.save_last = planned_saves(cfg)
+        self.dir = (Path(out) / CHECKPOINTS).absolute()
+        self.index: dict[str, Any] = {"seeds": cfg.seed_values, "checkpoints": []}
+        ocp = _orbax()
+        options = ocp.CheckpointManagerOptions(create=True, enable_async_checkpointing=False, max_to_keep=None)
+        self.manager = ocp.CheckpointManager(self.dir, options=options)
+
+    @property
+    def segment_ends(self) -> tuple[int, ...]:
+        return tuple(self.steps)
+
+    def start(self, engine: Engine) -> None:
+        """Step 0, before the first segment: the initial parameters are a pure function of the seeds."""
+        if 0 not in self.steps:
+            return
+        params = engine.init(self.cfg.seed_values).params
+        test = engine.problem().test
+        evaluate = jax.jit(jax.vmap(lambda p: _test_accuracy(engine, p, test)))
+        self.save(0, params, np.asarray(evaluate(params)))
+
+    def on_segment(self, report: SegmentReport) -> None:
+        last = run_is_over(self.cfg, report.step, report.reached, report.diverged)
+        if report.step in self.steps or (last and self.save_last):
+            self.save(report.step, report.state.params, report.rows["test_acc"])
+        if last:
+            self.manager.close()
+
+    def save(self, step: int, params, test_acc: np.ndarray) -> None:
+        if any(entry["step"] == step for entry in self.index["checkpoints"]):
+            return
+        ocp = _orbax()
+        self.manager.save(step, args=ocp.args.Composite(**{ITEM: ocp.args.StandardSave(params)}))
+        self.manager.wait_until_finished()  # orbax has renamed the step directory: it is complete
+        entry = {"step": int(step), "test_acc": [float(a) for a in test_acc], "files": file_digests(self.dir / str(step))}
+        self.index["checkpoints"].append(entry)
+        io.write_json(self.dir / INDEX, self.index)  # only now does the step count as saved
+
+
+def _test_accuracy(engine: Engine, params, test):
+    from parity import metrics
+
+    return metrics.evaluate(engine.model.apply, params, engine.cfg.loss, test)[1]
+
+
+# ----- reading -----
+class SavedRun:
+    """A run directory and its complete checkpoints, checked on the way in.
+
+    `label` starts every error message, e.g. "--teacher runs/t" or "runs/t".
+    """
+
+    def __init__(self, run: Path | str, label: str | None = None):
+        self.run = Path(run)
+        self.label = label or str(run)
+        self.record = read_run_record(self.run, self.label)
+        self.cfg: TrainConfig = from_mapping(self.record["config"])
+        index_path = self.run / CHECKPOINTS / INDEX
+        if not index_path.is_file():
+            raise ConfigError(f"{self.label}: no checkpoints saved (train it with --save-every N, --save-steps or --save-log)")
+        try:
+            self.index = json.loads(index_path.read_text())
+            self.entries = {int(e["step"]): e for e in self.index["checkpoints"]}
+        except (ValueError, KeyError, TypeError) as err:
+            raise ConfigError(f"{self.label}: checkpoint index {index_path} is corrupted ({type(err).__name__})") from None
+        if not self.entries:
+            raise ConfigError(f"{self.label}: no checkpoints saved (train it with --save-every N, --save-steps or --save-log)")
+
+    @property
+    def steps(self) -> list[int]:
+        return sorted(self.entries)
+
+    @property
+    def seeds(self) -> list[int]:
+        return list(self.index["seeds"])
+
+    def test_acc(self, step: int) -> list[float]:
+        return self.entries[step]["test_acc"]
+
+    def verify(self, step: int) -> None:
+        """Every file of the step as it was written, or a ConfigError naming the step and file."""
+        base = self.run / CHECKPOINTS
+        for name, digest in self.entries[step]["files"].items():
+            path = base / name
+            if not path.is_file():
+                raise ConfigError(f"{self.label}: checkpoint at step {step} is corrupted: {path} is missing")
+            if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+                raise ConfigError(f"{self.label}: checkpoint at step {step} is corrupted: {path} differs from what was saved")
+
+    def params(self, step: int):
+        """Every seed's parameters at `step`, stacked on a leading seed axis (numpy)."""
+        self.verify(step)
+        path = (self.run / CHECKPOINTS / str(step) / ITEM).absolute()
+        try:
+            restored = _orbax().StandardCheckpointer().restore(path)
+        except Exception as err:  # orbax/tensorstore raise many types; the user needs the step and path
+            raise ConfigError(f"{self.label}: checkpoint at step {step} cannot be read ({path}): {type(err).__name__}") from None
+        return jax.tree.map(np.asarray, restored)
+
+    def seed_params(self, step: int, seed_index: int):
+        return jax.tree.map(lambda a: a[seed_index], self.params(step))
+
+    def listing(self) -> dict:
+        """What `parity checkpoints --json` prints."""
+        return {
+            "run": str(self.run),
+            "seeds": self.seeds,
+            "checkpoints": [{"step": s, "test_acc": self.test_acc(s)} for s in self.steps],
+        }
+
+
+def read_run_record(run: Path, label: str) -> dict:
+    """config.json of a run directory, or a ConfigError."""
+    if not run.is_dir():
+        raise ConfigError(f"{label}: no such run directory")
+    path = run / io.CONFIG
+    if not path.is_file():
+        raise ConfigError(f"{label}: not a run directory (no {io.CONFIG})")
+    try:
+        record = json.loads(path.read_text())
+        record["config"]
+    except (ValueError, KeyError, TypeError):
+        raise ConfigError(f"{label}: {path} is not a parity run config") from None
+    return record

@@ -1,0 +1,125 @@
+"""teacher -> probe -> distill through the CLI, and every bad input of `parity distill` and `parity probe`."""
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+from conftest import tree_snapshot
+from distill_helpers import trained_teacher
+from parity.checkpoints import CHECKPOINTS, INDEX
+
+STUDENT = ["--width", "8", "--loss", "ce", "--seeds", "2", "--steps", "600", "--eval-every", "100", "--test-size", "512"]
+
+
+@pytest.fixture
+def teacher(tmp_path_factory):
+    return trained_teacher(tmp_path_factory)[0]
+
+
+@pytest.fixture
+def probed(teacher, tmp_path):
+    """A copy of the teacher on which `parity probe` has run."""
+    run = tmp_path / "probed"
+    shutil.copytree(teacher, run)
+    return run
+
+
+def test_probe_writes_a_table_per_checkpoint_seed_and_degree(run_cli, probed):
+    r = run_cli("probe", probed, "--samples", "20000")
+    assert r.code == 0, r.err
+    table = pd.read_parquet(probed / "probe.parquet")
+    assert set(table.columns) >= {"step", "seed", "degree", "in_support", "control", "test_acc"}
+    assert len(table) == len(json.loads((probed / CHECKPOINTS / INDEX).read_text())["checkpoints"]) * 2 * 3
+    final = table[table.step == table.step.max()]
+    assert (final[final.degree == 3].in_support > 0.3).all()  # a solved teacher is the parity
+    assert "ctl 1" in r.out and "deg 3" in r.out
+
+
+def test_distill_progressive_writes_the_schedule_and_the_teacher_of_each_segment(run_cli, teacher, tmp_path):
+    r = run_cli("distill", "--teacher", teacher, "--teacher-step", "progressive", *STUDENT, "--out", "s", "--json")
+    assert r.code == 0, r.err
+    config = json.loads((tmp_path / "s" / "config.json").read_text())
+    assert config["command"] == "distill" and config["config"]["teacher_step"] == "progressive"
+    assert config["config"]["d"] == 16 and config["config"]["k"] == 3  # from the teacher
+    distill = config["distill"]
+    assert distill["teacher_seed"] == 0 and distill["teacher"] == str(teacher.absolute())
+    assert [(s["start"], s["end"], s["teacher_step"]) for s in distill["schedule"]] == [(0, 400, 200), (400, 600, 400)]
+    metrics = pd.read_parquet(tmp_path / "s" / "metrics.parquet")
+    assert {(int(r.step), int(r.teacher_step)) for r in metrics.itertuples()} == {(100, 200), (200, 200), (300, 200), (400, 200), (500, 400), (600, 400)}
+    assert set(json.loads(r.out)) >= {"steps_to_target", "median_steps_to_target"}
+
+
+def test_two_stage_from_auto_uses_the_probes_peak_then_the_final_teacher(run_cli, probed, tmp_path):
+    assert run_cli("probe", probed, "--samples", "20000").code == 0
+    r = run_cli("distill", "--teacher", probed, "--teacher-step", "auto:300,final", "--teacher-seed", "1", *STUDENT, "--out", "s", "--json")
+    assert r.code == 0, r.err
+    table = pd.read_parquet(probed / "probe.parquet")
+    curve = table[(table.seed_index == 1) & (table.degree == 1)].set_index("step").in_support
+    distill = json.loads((tmp_path / "s" / "config.json").read_text())["distill"]
+    assert distill["auto"]["step"] == curve.idxmax() and distill["auto"]["source"] == "probe.parquet"
+    final = int(table.step.max())
+    assert [(s["start"], s["end"], s["teacher_step"]) for s in distill["schedule"]] == [(0, 300, curve.idxmax()), (300, 600, final)]
+
+
+def test_train_does_not_expose_distillation_options(run_cli):
+    r = run_cli("train", "--alpha", "0.5")
+    assert r.code == 2 and "--alpha" in r.err
+
+
+def corrupt(run):
+    files = json.loads((run / CHECKPOINTS / INDEX).read_text())["checkpoints"][-1]["files"]
+    victim = run / CHECKPOINTS / sorted(files)[-1]
+    victim.write_bytes(victim.read_bytes() + b"!")
+    return victim
+
+
+BAD = [
+    (["--teacher", "{tmp}/missing"], "no such run directory"),
+    (["--teacher", "{tmp}"], "not a run directory"),
+    (["--teacher", "{nockpt}"], "no checkpoints saved"),
+    (["--teacher", "{teacher}", "--teacher-step", "300"], "no checkpoint at step 300; nearest saved steps: 200, 400"),
+    (["--teacher", "{teacher}", "--teacher-seed", "2"], "--teacher-seed 2: out of range; the teacher has 2 seeds (0..1)"),
+    (["--teacher", "{teacher}", "--teacher-step", "200,final"], "--teacher-step '200,final'"),
+    (["--teacher", "{teacher}", "--teacher-step", "later"], "--teacher-step 'later'"),
+    (["--teacher", "{teacher}", "--temperature", "-1"], "--temperature -1.0: must be > 0, or 0"),
+    (["--teacher", "{teacher}", "--alpha", "1.5"], "--alpha 1.5: must be in [0, 1]"),
+    (["--teacher", "{teacher}", "--alpha", "-0.1"], "--alpha -0.1"),
+    (["--teacher", "{teacher}", "--d", "20"], "--d 20: the teacher was trained with --d 16"),
+    (["--teacher", "{teacher}", "--k", "4"], "--k 4: the teacher was trained with --k 3"),
+    (["--teacher", "{teacher}", "--teacher-multiplier", "0"], "--teacher-multiplier 0.0: must be > 0"),
+    (["--teacher", "{teacher}", "--distill-loss", "mse", "--loss", "hinge"], "--distill-loss mse: matches logits"),
+    (["--teacher", "{corrupt}"], "checkpoint at step {last} is corrupted: {victim}"),
+    ([], "--teacher: required"),
+]
+
+
+@pytest.mark.parametrize("args,message", BAD, ids=[" ".join(a[2:]) or m for a, m in BAD])
+def test_distill_bad_input_is_one_line_exit_2_and_writes_nothing(run_cli, teacher, tmp_path, args, message):
+    nockpt = tmp_path / "nockpt"
+    nockpt.mkdir()
+    shutil.copy(teacher / "config.json", nockpt)
+    bad = tmp_path / "bad"
+    shutil.copytree(teacher, bad)
+    victim = corrupt(bad)
+    last = json.loads((bad / CHECKPOINTS / INDEX).read_text())["checkpoints"][-1]["step"]
+    fill = dict(tmp=tmp_path, nockpt=nockpt, teacher=teacher, corrupt=bad, last=last, victim=victim)
+    before, teacher_before = tree_snapshot(tmp_path), tree_snapshot(teacher)
+    r = run_cli("distill", *STUDENT, *[a.format(**fill) for a in args], "--out", "s")
+    assert r.code == 2
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1 and message.format(**fill) in lines[0], r.err
+    assert "Traceback" not in r.err and r.out == ""
+    assert tree_snapshot(tmp_path) == before and tree_snapshot(teacher) == teacher_before
+
+
+def test_probe_bad_input_is_one_line_exit_2_and_writes_nothing(run_cli, teacher, tmp_path):
+    bad = tmp_path / "bad"
+    shutil.copytree(teacher, bad)
+    victim = corrupt(bad)
+    before = tree_snapshot(tmp_path)
+    for args, message in [((bad,), f"is corrupted: {victim}"), ((teacher, "--samples", "0"), "--samples 0"), ((tmp_path / "no",), "no such run")]:
+        r = run_cli("probe", *args)
+        assert r.code == 2 and len(r.err.strip().splitlines()) == 1 and message in r.err, r.err
+    assert tree_snapshot(tmp_path) == before
