@@ -31,12 +31,18 @@ import jax.numpy as jnp  # noqa: E402
 from parity.config import TrainConfig  # noqa: E402
 from parity.train import Engine  # noqa: E402
 
-# name, config, parity steps per timing, torch steps per timing
+TEACHER = TrainConfig(d=50, k=3, width=1000)
+# name, config, parity steps per timing, torch steps per timing (0: no reference), plain step it is compared with
 CONFIGS = [
-    ("d50 w100", TrainConfig(d=50, k=3, width=100, seeds=8), 20_000, 2_000),
-    ("d50 w1000", TrainConfig(d=50, k=3, width=1000, seeds=8), 2_000, 1_000),
-    ("d50 w10000", TrainConfig(d=50, k=3, width=10_000, seeds=2), 400, 200),
-    ("d100 w1000", TrainConfig(d=100, k=3, width=1000, seeds=8), 2_000, 1_000),
+    ("d50 w100", TrainConfig(d=50, k=3, width=100, seeds=8), 20_000, 2_000, None),
+    ("d50 w1000", TrainConfig(d=50, k=3, width=1000, seeds=8), 2_000, 1_000, None),
+    ("d50 w10000", TrainConfig(d=50, k=3, width=10_000, seeds=2), 400, 200, None),
+    ("d100 w1000", TrainConfig(d=100, k=3, width=1000, seeds=8), 2_000, 1_000, None),
+    # distillation: a width-100 student of a width-1000 teacher, against the plain width-100 step
+    ("distill w1000->w100", TrainConfig(d=50, k=3, width=100, seeds=8, teacher="bench", alpha=0.0), 5_000, 0, "d50 w100"),
+    # full-batch gradient descent on a pool of 16384, against online batches of the same size
+    ("pool 16384 full-batch", TrainConfig(d=50, k=3, width=100, seeds=8, data="pool", pool_size=16384, batch_size=16384), 40, 0, "online batch 16384"),
+    ("online batch 16384", TrainConfig(d=50, k=3, width=100, seeds=8, batch_size=16384), 40, 0, None),
 ]
 TARGETS = {"d50 w100": 150_000, "d50 w1000": 20_000}
 
@@ -66,8 +72,15 @@ def matmul_peak_gflops(repeats: int = 5) -> float:
 def parity_timer(cfg: TrainConfig, steps: int):
     """Returns a function that times one segment of `steps` steps (compiled beforehand)."""
     cfg = dataclasses.replace(cfg, steps=steps, eval_every=steps, early_stop=False)
-    engine = Engine(cfg)
-    problem = engine.problem()
+    if cfg.teacher is not None:  # a random width-1000 teacher: the cost of its forward pass is what matters
+        from parity.distill import DistillEngine
+
+        engine = DistillEngine(cfg, teacher_cfg=TEACHER)
+        teacher = engine.teacher_model.init(jax.random.PRNGKey(1), jnp.zeros((1, cfg.d)))
+        problem = engine.problem()._replace(teacher=teacher)
+    else:
+        engine = Engine(cfg)
+        problem = engine.problem()
     state = engine.init(cfg.seed_values)
     jax.block_until_ready(engine.segment(state, 0, problem, steps))  # compile + warm
 
@@ -109,14 +122,14 @@ def main() -> None:
 
     peak = matmul_peak_gflops()
     rows = []
-    for name, cfg, n_parity, n_torch in CONFIGS:
+    for name, cfg, n_parity, n_torch, versus in CONFIGS:
         if args.only and name not in args.only.split(","):
             continue
         timed = parity_timer(cfg, n_parity)
         ours, ref = [], []
         for _ in range(args.repeats):  # interleaved: machine noise hits both engines alike
             ours.append(timed())
-            if has_torch:
+            if has_torch and n_torch:
                 ref.append(torch_sps(cfg.d, cfg.k, cfg.width, cfg.batch_size, n_torch))
         row = {
             "config": name, "d": cfg.d, "width": cfg.width, "batch": cfg.batch_size, "seeds": cfg.seeds,
@@ -128,8 +141,13 @@ def main() -> None:
             row["torch_utilisation"] = row["torch_model_steps_per_second"] * useful_flops(cfg) / (peak * 1e9)
             row["speedup"] = row["parity_model_steps_per_second"] / row["torch_model_steps_per_second"]
         row["target"] = TARGETS.get(name)
+        row["versus"] = versus
         rows.append(row)
         _print_row(row)
+    by_name = {r["config"]: r for r in rows}
+    for r in rows:  # cost of a distillation or pool step relative to the plain step it replaces
+        if r["versus"] in by_name:
+            r["slowdown_vs_plain"] = by_name[r["versus"]]["parity_model_steps_per_second"] / r["parity_model_steps_per_second"]
     result = {
         "date": date.today().isoformat(),
         "machine": {"processor": platform.processor() or platform.machine(), "cores": len(jax.local_devices()),
@@ -171,14 +189,14 @@ def _print_table(result: dict) -> None:
     from rich.table import Table
 
     table = Table(title=f"model-steps/s, whole machine ({result['machine']['cores']} cores), {result['date']}")
-    for col in ("config", "seeds", "parity", "torch", "speed-up", "parity util.", "torch util.", "target"):
+    for col in ("config", "seeds", "parity", "torch", "speed-up", "parity util.", "torch util.", "target", "vs plain"):
         table.add_column(col, justify="right")
     for r in result["rows"]:
         fmt = lambda v, f="{:,.0f}": "-" if v is None else f.format(v)  # noqa: E731
         met = "" if r["target"] is None else (" ok" if r["parity_model_steps_per_second"] >= r["target"] else " MISSED")
         table.add_row(r["config"], str(r["seeds"]), fmt(r["parity_model_steps_per_second"]), fmt(r["torch_model_steps_per_second"]),
                       fmt(r.get("speedup"), "{:.1f}x"), fmt(r["parity_utilisation"], "{:.0%}"), fmt(r.get("torch_utilisation"), "{:.0%}"),
-                      fmt(r["target"]) + met)
+                      fmt(r["target"]) + met, fmt(r.get("slowdown_vs_plain"), "{:.2f}x slower"))
     cli = result["cli"]
     table.caption = (f"float32 matmul peak {result['matmul_peak_gflops']:.0f} GFLOP/s; `parity --help` {cli['help_seconds']:.2f}s; "
                      f"`parity train` defaults, warm {cli['train_defaults_warm_seconds']:.2f}s")
