@@ -202,10 +202,23 @@ def run_slice(root: str, chunk: list[Point]) -> dict[str, int]:
     return counts
 
 
+def _import_submitit():
+    """Import submitit without its logging.config.dictConfig, which closes every logging handler
+    already installed (absl's, imported with JAX, then closes the stream it holds)."""
+    previous = os.environ.get("SUBMITIT_LOG_LEVEL")
+    os.environ["SUBMITIT_LOG_LEVEL"] = "NOCONFIG"
+    try:
+        return importlib.import_module("submitit")
+    finally:  # the array tasks, started later, configure their logging as usual
+        if previous is None:
+            del os.environ["SUBMITIT_LOG_LEVEL"]
+        else:
+            os.environ["SUBMITIT_LOG_LEVEL"] = previous
+
+
 def submit_slurm(root: Path, todo: list[Point], options: SlurmOptions):
     """Submit the job array; returns submitit's jobs (one per slice)."""
-    import submitit
-
+    submitit = _import_submitit()
     executor = submitit.AutoExecutor(folder=Path(root) / "slurm" / "%j", cluster=options.cluster)
     executor.update_parameters(
         name="parity-sweep",
