@@ -35,7 +35,7 @@ app.command("train")(opts.with_config_options(_train))
 
 def _sweep(ctx: typer.Context, target: str, out: Optional[Path], zip: list[str], workers: Optional[int], executor: str,
            max_runs: int, yes: bool, **options):
-    """Run a grid of `parity train` runs: every option takes a comma list (or read TARGET.toml); resumable."""
+    """Run a grid of runs of one command: every option takes a comma list (or read FILE.toml); resumable."""
     from parity import grid, sweep_cli
 
     lists = {n: v for n, v in options.items() if v is not None and not n.startswith("slurm_")}

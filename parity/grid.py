@@ -222,7 +222,7 @@ def from_command_line(target: str, lists: dict[str, str], zips: list[str], out: 
     elif target.endswith(".toml") or Path(target).is_file():
         spec = read_sweep_file(Path(target))
     else:
-        check_command(target)
+        spec = Spec(check_command(target), {}, [], None)  # raises: not a command, not a file
     values = {**spec.values, **{name: parse_list(name, text) for name, text in lists.items()}}
     out = out or spec.out
     if out is None:

@@ -26,9 +26,12 @@ from parity.config import TrainConfig
 from parity.grid import RUNNERS, Sweep
 
 LOCK = ".lock"
-# One worker per core, each single-threaded: on these small matrices intra-op threading costs
-# more in synchronisation than it gains, while separate processes scale with the cores.
-SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+# One worker per core, each single-threaded. A `parity train` process keeps about one core busy
+# (intra-op threading does not help these small matrices; README "Sweeps"), so it is separate
+# processes that scale with the cores; the flag stops a worker from oversubscribing the cores
+# should XLA thread a larger matrix product. (XLA has no intra_op_parallelism_threads flag: that
+# is TensorFlow's, and XLA aborts on an unknown --flag.)
+SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false"
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ def _init_worker(events, xla_flags: str) -> None:
     _die_with_parent()
     if xla_flags:
         os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {xla_flags}".strip()
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # workers sharing a GPU must not each take 75%
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _events = events
     from parity.render import enable_compilation_cache
@@ -124,14 +128,12 @@ def _local_task(point: Point, block: bool) -> tuple[str, dict | None]:
     return run_point(point, block, on_segment)
 
 
-def run_local(todo: list[Point], workers: int, progress, cores: int | None = None) -> dict[int, str]:
-    """Spread the points over `workers` processes; returns the errors by point index."""
-    cores = cores or len(os.sched_getaffinity(0))
-    threads = max(1, cores // workers)
-    xla_flags = SINGLE_THREAD_XLA if threads == 1 else f"intra_op_parallelism_threads={threads}"
+def run_local(todo: list[Point], workers: int, progress, single_thread: bool = True) -> list[str]:
+    """Spread the points over `workers` processes; returns one message per failed run."""
+    xla_flags = SINGLE_THREAD_XLA if single_thread else ""
     ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: XLA flags take effect, no forked JAX state
     events = ctx.Queue()
-    errors: dict[int, str] = {}
+    errors: list[str] = []
     by_index = {p.index: p for p in todo}
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(events, xla_flags)) as pool:
         futures = {pool.submit(_local_task, p, False): p for p in todo}
@@ -145,8 +147,8 @@ def run_local(todo: list[Point], workers: int, progress, cores: int | None = Non
                     try:
                         status, summary = future.result()
                     except Exception as err:  # a crashed run is reported, the others go on
-                        errors[point.index] = f"{type(err).__name__}: {err}"
-                        progress.failed(point, errors[point.index])
+                        errors.append(f"{point.label}: {type(err).__name__}: {err}")
+                        progress.failed(point, errors[-1])
                         continue
                     if status == "busy":  # another sweep runs it: wait for it after everything else
                         futures[pool.submit(_local_task, point, True)] = point
@@ -231,7 +233,7 @@ def submit_slurm(root: Path, todo: list[Point], options: SlurmOptions):
     return executor.map_array(run_slice, [str(root)] * len(chunks), chunks)
 
 
-def wait_for(jobs, todo: list[Point], progress, poll_seconds: float = 1.0) -> dict[int, str]:
+def wait_for(jobs, todo: list[Point], progress, poll_seconds: float = 1.0) -> list[str]:
     """Follow a submitted array until its tasks end: a run counts when its summary.json appears."""
     import json
     import time
@@ -245,12 +247,15 @@ def wait_for(jobs, todo: list[Point], progress, poll_seconds: float = 1.0) -> di
         if all_done:
             break
         time.sleep(poll_seconds)
-    errors = {}
-    for i, job in enumerate(jobs):
-        if job.exception() is not None:
-            errors[-1 - i] = f"array task {job.job_id}: {str(job.exception()).strip().splitlines()[-1]}"
-    for point in waiting:
-        errors.setdefault(point.index, "not finished (task cancelled, failed, or the point is run by another sweep)")
+    errors = []
+    for job in jobs:
+        try:
+            failure = job.exception()
+        except Exception as err:  # e.g. a cancelled task has no result to read
+            failure = err
+        if failure is not None:
+            errors.append(f"array task {job.job_id}: {(str(failure).strip().splitlines() or [type(failure).__name__])[-1]}")
+    errors += [f"{p.label}: not finished (its task failed or was cancelled, or another sweep runs it)" for p in waiting]
     return errors
 
 
@@ -258,7 +263,7 @@ def run_sweep(sweep: Sweep, root: Path, progress_for: Callable, workers: int | N
     """Run the unfinished points of `sweep` into DIR (locally, or as a job array), then rebuild results.
 
     progress_for(todo, finished_before, total) -> a progress context (see parity.sweep_render).
-    Returns (errors by point index, submitted jobs or None).
+    Returns (one message per failed run or task, submitted jobs or None).
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -268,13 +273,14 @@ def run_sweep(sweep: Sweep, root: Path, progress_for: Callable, workers: int | N
     try:
         with progress_for(len(todo), len(everything) - len(todo), len(everything)) as progress:
             if not todo:
-                errors = {}
+                errors = []
             elif slurm is None:
                 cores = len(os.sched_getaffinity(0))
-                errors = run_local(todo, max(1, min(workers or cores, len(todo))), progress, cores)
+                wanted = workers or cores  # fewer workers than cores: let XLA thread within each
+                errors = run_local(todo, min(wanted, len(todo)), progress, single_thread=wanted >= cores)
             else:
                 jobs = submit_slurm(root, todo, slurm)
-                errors = wait_for(jobs, todo, progress) if slurm.wait else {}
+                errors = wait_for(jobs, todo, progress) if slurm.wait else []
     finally:
         results.rebuild(root)
     return errors, jobs

@@ -16,6 +16,7 @@ import typer
 
 from parity import io
 from parity.config import ConfigError
+from parity.grid import RUNNERS
 
 P = inspect.Parameter
 EXECUTORS = ("local", "slurm")
@@ -30,7 +31,7 @@ def _param(name: str, annotation, option) -> P:
 SWEEP_PANEL = "Sweep"
 SLURM_PANEL = "SLURM (with --executor slurm)"
 SWEEP_OPTIONS = [
-    _param("target", str, typer.Argument(..., metavar="train|FILE.toml", help="the command to sweep, or a sweep file")),
+    _param("target", str, typer.Argument(..., metavar="|".join([*RUNNERS, "FILE.toml"]), help="the command to sweep, or a sweep file")),
     _param("out", Optional[Path], typer.Option(None, "--out", help="sweep directory: runs/<config hash>/ and results.parquet", rich_help_panel=SWEEP_PANEL)),
     _param("zip", list[str], typer.Option([], "--zip", help="pair these options' lists element by element instead of crossing them, e.g. d,width (repeatable)", rich_help_panel=SWEEP_PANEL)),
     _param("workers", Optional[int], typer.Option(None, "--workers", help="local worker processes (default: one per core)", rich_help_panel=SWEEP_PANEL)),
@@ -108,6 +109,8 @@ def check_size(spec, max_runs: int, yes: bool) -> int:
 
 def run(sweep, out: Path, workers: int | None, slurm) -> int:
     """Run (or submit) the sweep; print the grouped table. Exit code 1 if some run failed."""
+    from rich.markup import escape
+
     from parity import sweep as sweeper
     from parity.render import err_console
     from parity.sweep_render import SweepProgress
@@ -121,8 +124,8 @@ def run(sweep, out: Path, workers: int | None, slurm) -> int:
         )
         return 0
     show_results(out, None)
-    for index, message in sorted(errors.items()):
-        err_console.print(f"[red]{message if index < 0 else f'grid point {index + 1}: {message}'}[/red]")
+    for message in errors:
+        err_console.print(f"[red]failed: {escape(message)}[/red]")
     return 1 if errors else 0
 
 

@@ -6,6 +6,7 @@ import math
 import os
 
 import pandas as pd
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -41,24 +42,24 @@ class SweepProgress:
 
     def segment(self, point, step: int, total: int, solved: int, diverged: int) -> None:
         if point.index not in self.runs:
-            self.runs[point.index] = self.bar.add_task(f"  {point.label}", total=total, info="")
+            self.runs[point.index] = self.bar.add_task(f"  {escape(point.label)}", total=total, info="")
         info = f"steps  solved {solved}/{point.cfg.seeds}" + (f"  diverged {diverged}" if diverged else "")
         self.bar.update(self.runs[point.index], completed=step, info=info)
 
     def finished(self, point, status: str, summary: dict | None) -> None:
         self._end(point)
         if summary is None:
-            err_console.print(f"{point.label}: finished by another sweep")
+            err_console.print(f"{escape(point.label)}: finished by another sweep")
             return
         median = summary.get("median_steps_to_target")
         err_console.print(
-            f"{point.label}: solved {summary['solved']}/{len(summary['seeds'])}, median steps_to_target "
+            f"{escape(point.label)}: solved {summary['solved']}/{len(summary['seeds'])}, median steps_to_target "
             f"{'-' if median is None else f'{median:,.0f}'}, {summary['wall_seconds']:.1f} s"
         )
 
     def failed(self, point, message: str) -> None:
         self._end(point)
-        err_console.print(f"[red]{point.label}: failed: {message}[/red]")
+        err_console.print(f"[red]failed: {escape(message)}[/red]")
 
     def _end(self, point) -> None:
         if point.index in self.runs:

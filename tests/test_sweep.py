@@ -58,7 +58,9 @@ def test_equal_points_run_once_and_every_field_is_sweepable():
 
 def test_sweep_file_equals_the_command_line():
     from_file = grid.from_command_line(str(REPO / "experiments" / "scaling.toml"), {}, [], None)
-    from_flags = grid.from_command_line("train", {"d": "20,30,40,50", "k": "3,4", "seeds": "8", "steps": "100000"}, [], "runs/scaling")
+    from_flags = grid.from_command_line(
+        "train", {"d": "20,30,40,50", "k": "3,4", "seeds": "8", "steps": "100000", "eval_every": "100"}, [], "runs/scaling"
+    )
     assert from_file == from_flags
     configs = grid.build(from_file).configs
     assert len(configs) == 8 and {(c.d, c.k) for c in configs} == {(d, k) for d in (20, 30, 40, 50) for k in (3, 4)}
