@@ -227,3 +227,14 @@ def test_results_reprints_and_exports_and_plot_writes_a_png(reference, run_cli, 
     assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     r = run_cli("plot", str(reference), "--x", "widht")
     assert r.code == 2 and "--x widht: not a results column" in r.err
+
+
+def test_two_sweeps_into_one_directory_run_each_point_once(cache, tmp_path):
+    args = ["sweep", "train", "--task-seed", "0,1,2,3", *TINY, "--workers", "2", "--out", str(tmp_path / "shared")]
+    procs = [_parity(args, cache) for _ in range(2)]
+    errs = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errs
+    ran = [line for err in errs for line in err.splitlines() if ": solved " in line]
+    assert len(ran) == 4 and len({line.split("(")[1] for line in ran}) == 4  # every point ran, once
+    frame = pd.read_parquet(tmp_path / "shared" / "results.parquet")
+    assert len(frame) == 4 * 2 and sorted(frame.task_seed.unique()) == [0, 1, 2, 3]
