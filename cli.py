@@ -10,6 +10,7 @@ import typer
 
 from parity import cli_options as opts, devices
 from parity.config import TRAIN_FIELDS, ConfigError, FIELDS
+from parity.sweep_cli import SWEEP_OPTIONS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="A command-line lab for sparse-parity learning in JAX.")
 
@@ -98,6 +99,48 @@ def doctor(json: bool = typer.Option(False, "--json", help="print the report as 
     from parity import doctor as doc, render
 
     render.print_doctor(doc.report(), as_json=json)
+
+
+def _sweep(ctx: typer.Context, target: str, out: Optional[Path], zip: list[str], workers: Optional[int], executor: str,
+           max_runs: int, yes: bool, **options):
+    """Run a grid of runs of one command: every option takes a comma list (or read FILE.toml); resumable."""
+    from parity import grid, sweep_cli
+
+    lists = {n: v for n, v in options.items() if v is not None and not n.startswith("slurm_")}
+    slurm = sweep_cli.slurm_options(executor, workers, {n: v for n, v in options.items() if n.startswith("slurm_")})
+    spec = grid.from_command_line(target, lists, zip, None if out is None else str(out))
+    sweep_cli.check_size(spec, max_runs, yes)
+    code = sweep_cli.run(grid.build(spec), Path(spec.out), workers, slurm)
+    raise typer.Exit(code)
+
+
+app.command("sweep")(opts.with_config_options(_sweep, extra=SWEEP_OPTIONS, common=[], as_lists=True))
+
+
+@app.command("results")
+def results(
+    dir: Path = typer.Argument(..., help="a sweep directory (holds runs/ and results.parquet)"),
+    csv: Optional[Path] = typer.Option(None, "--csv", help="also write every row (one per run and seed) to this CSV file"),
+):
+    """Rebuild DIR/results.parquet from the finished runs and print the table grouped by the swept options."""
+    from parity import sweep_cli
+
+    sweep_cli.show_results(dir, csv)
+
+
+@app.command("plot")
+def plot(
+    dir: Path = typer.Argument(..., help="a sweep directory (holds results.parquet)"),
+    x: str = typer.Option("d", "--x", help="results column on the x axis"),
+    y: str = typer.Option("steps_to_target", "--y", help="results column on the y axis (median and 25-75% over seeds)"),
+    hue: Optional[str] = typer.Option(None, "--hue", help="results column that gives one line per value"),
+    logy: bool = typer.Option(False, "--logy", help="logarithmic y axis"),
+    out: Optional[Path] = typer.Option(None, "--out", help="PNG file (default DIR/<y>-vs-<x>.png)"),
+):
+    """Write a PNG of one results column against another: median and spread over seeds."""
+    from parity import sweep_cli
+
+    sweep_cli.plot(dir, x, y, hue, logy, out)
 
 
 def main() -> None:

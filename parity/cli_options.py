@@ -19,13 +19,17 @@ from parity.config import FIELDS, ConfigError, TrainConfig, flag_of, from_mappin
 P = inspect.Parameter
 
 
-def _option(name: str) -> P:
+def _option(name: str, as_list: bool = False) -> P:
     f = FIELDS[name]
     meta = f.metadata
     flags = meta["flags"] or (flag_of(name),)
     help_text = meta["help"] + (f" (one of: {', '.join(meta['choices'])})" if meta["choices"] else "")
     panel = meta["group"].capitalize() or None
-    if isinstance(f.default, bool):
+    if as_list:  # `parity sweep`: every option takes a comma list; None means "not given"
+        sep = "';'-separated supports" if name == "support" else "comma list"
+        option = typer.Option(None, *flags, help=f"{help_text} ({sep}; default {f.default})", rich_help_panel=panel)
+        annotation = Optional[str]
+    elif isinstance(f.default, bool):
         flag = flags[0]
         on_off = flag if "/" in flag else f"{flag}/--no-{flag[2:]}"
         option = typer.Option(f.default, on_off, help=help_text, rich_help_panel=panel)
@@ -51,11 +55,13 @@ COMMON = [
 ]
 
 
-def with_config_options(fn: Callable, extra: list[P] | None = None, fields: list[str] | None = None) -> Callable:
+def with_config_options(
+    fn: Callable, extra: list[P] | None = None, fields: list[str] | None = None, common: list[P] = COMMON, as_lists: bool = False
+) -> Callable:
     """Give `fn(ctx, config, out, overwrite, json, **fields)` one flag per config field."""
     names = fields or list(FIELDS)
-    params = [P("ctx", P.POSITIONAL_OR_KEYWORD, annotation=typer.Context)] + (extra or []) + COMMON
-    params += [_option(n) for n in names]
+    params = [P("ctx", P.POSITIONAL_OR_KEYWORD, annotation=typer.Context)] + (extra or []) + common
+    params += [_option(n, as_lists) for n in names]
 
     def command(ctx: typer.Context, **kwargs):
         return fn(ctx, **kwargs)

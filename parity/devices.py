@@ -13,19 +13,30 @@ import os
 
 import numpy as np
 
-CPU_FLAGS = ("--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1")
+CPU_FLAGS = ("--xla_cpu_multi_thread_eigen=false",)
+DEVICE_COUNT = "--xla_force_host_platform_device_count"
 
 
 def cpu_worker_flags(n_devices: int | None = None, existing: str = "") -> str:
     """XLA_FLAGS giving one single-threaded host device per core; user flags win."""
-    n = n_devices or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    n = n_devices or cores()
     flags = existing.split()
-    if not any(f.startswith("--xla_force_host_platform_device_count") for f in flags):
-        flags.append(f"--xla_force_host_platform_device_count={n}")
+    if not any(f.startswith(DEVICE_COUNT) for f in flags):
+        flags.append(f"{DEVICE_COUNT}={n}")
     for flag in CPU_FLAGS:
         if not any(f.split("=")[0] == flag.split("=")[0] for f in flags):
             flags.append(flag)
     return " ".join(flags)
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def worker_process_flags(workers: int, existing: str = "") -> str:
+    """XLA_FLAGS for one of `workers` processes sharing the cores: its share of single-threaded devices."""
+    kept = " ".join(f for f in existing.split() if not f.startswith(DEVICE_COUNT))
+    return cpu_worker_flags(max(1, cores() // workers), kept)
 
 
 def configure_cpu_workers(environ=os.environ) -> None:
