@@ -123,3 +123,14 @@ def test_probe_bad_input_is_one_line_exit_2_and_writes_nothing(run_cli, teacher,
         r = run_cli("probe", *args)
         assert r.code == 2 and len(r.err.strip().splitlines()) == 1 and message in r.err, r.err
     assert tree_snapshot(tmp_path) == before
+
+
+def test_sweep_distill_runs_one_student_per_teacher_step_and_rejects_missing_steps(run_cli, teacher, tmp_path):
+    r = run_cli("sweep", "distill", "--teacher", teacher, "--teacher-step", "final,progressive", *STUDENT, "--workers", "1", "--out", "sw")
+    assert r.code == 0, r.err
+    results = pd.read_parquet(tmp_path / "sw" / "results.parquet")
+    assert sorted(results.teacher_step.unique()) == ["final", "progressive"] and len(results) == 2 * 2
+    assert (results.d == 16).all()  # the task came from the teacher
+    r = run_cli("sweep", "distill", "--teacher", teacher, "--teacher-step", "final,12345", *STUDENT, "--out", "bad")
+    assert r.code == 2 and "12345" in r.err and len(r.err.strip().splitlines()) == 1
+    assert not (tmp_path / "bad").exists()
