@@ -113,6 +113,7 @@ def main() -> None:
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--only", default="", help="comma list of config names")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "bench.json")
+    ap.add_argument("--readme", type=Path, default=None, help="rewrite the figures between the bench markers of this README")
     args = ap.parse_args()
     try:
         from benchmarks.torch_reference import steps_per_second as torch_sps
@@ -159,6 +160,46 @@ def main() -> None:
     }
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     _print_table(result)
+    if args.readme:
+        update_readme(args.readme, result)
+
+
+def markdown_table(result: dict) -> str:
+    """The README's table of the latest figures."""
+    m = result["machine"]
+    lines = [
+        f"Measured {result['date']} on {m['cores']} CPU cores ({m['processor']}), jax {result['versions']['jax']}, "
+        f"torch {result['versions']['torch']}; float32 matmul peak {result['matmul_peak_gflops']:.0f} GFLOP/s.",
+        "",
+        "| config | seeds | parity model-steps/s | PyTorch | speed-up | parity FLOP util. | target | vs plain step |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in result["rows"]:
+        torch_sps, target = r["torch_model_steps_per_second"], r["target"]
+        met = "" if target is None else (" (met)" if r["parity_model_steps_per_second"] >= target else " (missed)")
+        cells = [
+            r["config"], str(r["seeds"]), f"{r['parity_model_steps_per_second']:,.0f}",
+            "-" if torch_sps is None else f"{torch_sps:,.0f}",
+            f"{r['speedup']:.1f}x" if "speedup" in r else "-",
+            f"{r['parity_utilisation']:.0%}",
+            "-" if target is None else f"{target:,}{met}",
+            f"{r['slowdown_vs_plain']:.2f}x the time of {r['versus']}" if "slowdown_vs_plain" in r else "-",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    cli = result["cli"]
+    lines += ["", f"`parity --help`: {cli['help_seconds']:.2f} s; `parity train` with defaults on a warm machine "
+                  f"(compilation cache filled), process start to summary: {cli['train_defaults_warm_seconds']:.2f} s."]
+    return "\n".join(lines)
+
+
+def update_readme(path: Path, result: dict) -> None:
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    text = path.read_text()
+    if start not in text or end not in text:
+        print(f"{path}: no bench markers; README not updated", file=sys.stderr)
+        return
+    head, rest = text.split(start, 1)
+    path.write_text(head + start + "\n" + markdown_table(result) + "\n" + end + rest.split(end, 1)[1])
 
 
 def _torch_available() -> bool:
