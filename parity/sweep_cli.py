@@ -115,6 +115,10 @@ def run(sweep, out: Path, workers: int | None, slurm) -> int:
     from parity.render import err_console
     from parity.sweep_render import SweepProgress
 
+    from parity import results
+
+    if (out / results.RUNS).is_dir():
+        results.gather(out)  # a damaged finished run is named now, before anything is launched
     io.check_out_dir(out, overwrite=True)  # writable; an existing sweep directory is resumed
     errors, jobs = sweeper.run_sweep(sweep, out, SweepProgress, workers, slurm)
     if jobs is not None and not slurm.wait:
@@ -132,18 +136,19 @@ def run(sweep, out: Path, workers: int | None, slurm) -> int:
 def show_results(root: Path, csv: Path | None) -> None:
     """Rebuild results.parquet where possible, print the grouped table, optionally export every row."""
     from parity import results
-    from parity.render import out_console
+    from parity.render import err_console, out_console
     from parity.sweep_render import grouped_table
 
     root = Path(root)
     if not (root / results.RUNS).is_dir() and not (root / results.RESULTS).is_file():
         raise ConfigError(f"{root}: not a sweep directory (no runs/ or results.parquet inside)")
     if csv is not None:
-        io.check_out_dir(csv.parent if str(csv.parent) else Path("."), overwrite=True)
+        io.check_out_file(csv, "--csv")
     try:
         frame = results.rebuild(root) if (root / results.RUNS).is_dir() else results.read(root)
-    except OSError:  # a read-only directory: show what is there without rewriting it
+    except OSError as err:  # a read-only directory or a full disk: show what is there without rewriting it
         frame = results.gather(root)
+        err_console.print(f"note: {root / results.RESULTS} not rewritten ({err.strerror or err}); showing the finished runs", markup=False)
     if frame.empty:
         out_console.print(f"{root}: no finished runs yet")
         return
@@ -165,11 +170,13 @@ def plot(root: Path, x: str, y: str, hue: str | None, logy: bool, out: Path | No
     from parity.render import out_console
 
     frame = results.read(root)
+    if frame.empty:
+        raise ConfigError(f"{path}: no finished runs yet; nothing to plot")
     plots.check_columns(frame, x, y, hue)
     out = out or Path(root) / f"{y}-vs-{x}.png"
     if out.suffix.lower() != ".png":
         raise ConfigError(f"--out {out}: expected a .png file")
-    io.check_out_dir(out.parent, overwrite=True)
+    io.check_out_file(out, "--out")
     others = [c for c in results.swept_columns(frame) if c not in (x, hue)]
     if others:
         out_console.print(f"note: pooled over {', '.join(others)} (use one of them as --x or --hue to separate)")
