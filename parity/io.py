@@ -52,9 +52,9 @@ def _remove_quietly(path: Path) -> None:
         pass
 
 
-def remove_stale_temps(directory: Path) -> None:
-    """Temporary files of writes cut short by a kill (SIGKILL gives no chance to clean up)."""
-    for path in Path(directory).glob(f".*{TEMP_SUFFIX}"):
+def remove_stale_temps(directory: Path, name: str = "*") -> None:
+    """Temporary files of writes to `name` (default: any file) cut short by a kill, which gives no chance to clean up."""
+    for path in Path(directory).glob(f".{name}.*{TEMP_SUFFIX}"):
         _remove_quietly(path)
 
 

@@ -67,6 +67,7 @@ def rebuild(root: Path) -> pd.DataFrame:
     root = Path(root)
     with open(root / LOCK, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
+        io.remove_stale_temps(root, RESULTS)  # from a writer killed mid-write (only lock holders write it)
         frame = gather(root)
         io.write_table(root / RESULTS, frame)
     return frame

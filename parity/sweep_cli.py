@@ -9,6 +9,7 @@ import importlib.util
 import inspect
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -136,7 +137,7 @@ def run(sweep, out: Path, workers: int | None, slurm) -> int:
 def show_results(root: Path, csv: Path | None) -> None:
     """Rebuild results.parquet where possible, print the grouped table, optionally export every row."""
     from parity import results
-    from parity.render import err_console, out_console
+    from parity.render import out_console
     from parity.sweep_render import grouped_table
 
     root = Path(root)
@@ -148,7 +149,7 @@ def show_results(root: Path, csv: Path | None) -> None:
         frame = results.rebuild(root) if (root / results.RUNS).is_dir() else results.read(root)
     except OSError as err:  # a read-only directory or a full disk: show what is there without rewriting it
         frame = results.gather(root)
-        err_console.print(f"note: {root / results.RESULTS} not rewritten ({err.strerror or err}); showing the finished runs", markup=False)
+        print(f"note: {root / results.RESULTS} not rewritten ({err.strerror or err}); showing the finished runs", file=sys.stderr)
     if frame.empty:
         out_console.print(f"{root}: no finished runs yet")
         return
