@@ -12,6 +12,8 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -30,11 +32,15 @@ ITEM = "params"
 
 
 def _orbax():
-    """orbax, imported late and with its absl chatter kept off the terminal."""
+    """orbax, imported late and with its absl chatter kept off the terminal.
+
+    Its errors too: a failed save is logged with tracebacks from its threads, then raised here,
+    where it becomes one line (see `disk_error`).
+    """
     from absl import logging as absl_logging
     import orbax.checkpoint as ocp
 
-    absl_logging.set_verbosity(absl_logging.ERROR)
+    absl_logging.set_verbosity(absl_logging.FATAL)
     return ocp
 
 
@@ -128,11 +134,20 @@ class CheckpointWriter:
             self.manager.wait_until_finished()  # orbax has renamed the step directory: it is complete
         except OSError:
             raise
-        except Exception as err:  # orbax and tensorstore wrap a full disk in their own types: say where, in one line
-            raise OSError(errno.EIO, f"cannot save the checkpoint ({type(err).__name__}: {err})", str(self.dir / str(step))) from err
+        except Exception as err:  # orbax and tensorstore wrap a full disk in their own types
+            raise disk_error(err, self.dir / str(step)) from err
         entry = {"step": int(step), "test_acc": [float(a) for a in test_acc], "files": file_digests(self.dir / str(step))}
         self.index["checkpoints"].append(entry)
         io.write_json(self.dir / INDEX, self.index)  # only now does the step count as saved
+
+
+def disk_error(err: Exception, path: Path) -> OSError:
+    """The OSError behind orbax's "ValueError: ... No space left on device [os_error_code='28']"."""
+    code = re.search(r"os_error_code='?(\d+)", str(err))
+    if code:
+        return OSError(int(code.group(1)), os.strerror(int(code.group(1))), str(path))
+    first = (str(err).strip().splitlines() or [""])[0][:200]
+    return OSError(errno.EIO, f"cannot save the checkpoint ({type(err).__name__}: {first})", str(path))
 
 
 def _test_accuracy(engine: Engine, params, test):

@@ -22,6 +22,16 @@ class CorruptFile(ConfigError):
 TEMP_SUFFIX = ".tmp"
 
 
+def _new_file_mode() -> int:
+    """What open() gives a new file: 0o666 less the umask (mkstemp's own 0o600 would hide results from a group)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+NEW_FILE_MODE = _new_file_mode()  # read once, at import: os.umask is process-wide
+
+
 def atomic_write_bytes(path: Path, blob: bytes) -> None:
     """Write to a temporary file beside `path`, fsync, then rename over it.
 
@@ -32,6 +42,10 @@ def atomic_write_bytes(path: Path, blob: bytes) -> None:
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+        try:
+            os.fchmod(fd, NEW_FILE_MODE)
+        except OSError:  # a filesystem without permissions: its own defaults apply
+            pass
         with os.fdopen(fd, "wb") as f:
             f.write(blob)
             f.flush()

@@ -314,3 +314,33 @@ def test_a_full_disk_during_the_probe_writes_nothing(run_cli, tmp_path, monkeypa
     r = run_cli("probe", run, "--samples", "1000")
     assert_one_error_line(r, run / "probe.parquet", errno.ENOSPC)
     assert tree_snapshot(run) == before and not temp_files(run)
+
+
+def test_atomic_writes_give_files_the_usual_permissions(tmp_path):
+    """mkstemp makes 0o600 files; results on a shared filesystem must stay readable to the group."""
+    io.write_json(tmp_path / "x.json", {"a": 1})
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "x.json").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_a_full_disk_inside_orbax_is_one_line_naming_the_step_and_the_run_resumes(run_cli, tmp_path, monkeypatch, uninterrupted):
+    """orbax reports a full disk as ValueError('... No space left on device [os_error_code=28]') from its threads."""
+    import orbax.checkpoint as ocp
+
+    real, full = ocp.CheckpointManager.save, [True]
+
+    def save(self, step, *args, **kwargs):
+        if step == 400 and full[0]:
+            raise ValueError("RESOURCE_EXHAUSTED: Error writing in OCDBT database: Failed to write 133111 bytes to file 17: "
+                             "No space left on device [os_error_code='28']")
+        return real(self, step, *args, **kwargs)
+
+    monkeypatch.setattr(ocp.CheckpointManager, "save", save)
+    r = run_cli("train", *CKPT_ARGS, "--out", "run")
+    run = tmp_path / "run"
+    assert_one_error_line(r, run / CHECKPOINTS / "400", errno.ENOSPC)
+    assert SavedRun(run).steps == [0, 200] and resume_step(run) == 200
+    full[0] = False
+    assert run_cli("train", *CKPT_ARGS, "--out", "run").code == 0
+    assert_equals_uninterrupted(run, uninterrupted)
