@@ -25,7 +25,12 @@ RUNNERS = {
 FILE_KEYS = ("command", "out", "zip")  # keys of a [sweep] table that are not config options
 # Options whose one value is itself a comma list (a support, save steps, phases, a teacher SPEC):
 # on the command line a sweep separates their values by ';', e.g. --support "0,1,2;3,4,5".
-SEMICOLON_LISTS = {"support": "0,1,2;3,4,5", "save_steps": "0,1000;0,500,1000", "phases": "1024:500,online;4096:500,online", "teacher_step": "4000:20000,final;final"}
+SEMICOLON_LISTS = {  # option -> an example list of two values
+    "support": "0,1,2;3,4,5",
+    "save_steps": "0,1000;0,500,1000",
+    "phases": "1024:500,online;4096:500,online",
+    "teacher_step": "4000:20000,final;final",
+}
 
 
 @dataclass(frozen=True)
