@@ -151,13 +151,13 @@ def test_a_checkpointing_run_killed_while_writing_resumes_to_the_uninterrupted_r
 
 def test_a_checkpointing_run_killed_at_an_arbitrary_moment_resumes_to_the_uninterrupted_result(run_cli, tmp_path, cache, uninterrupted):
     run = tmp_path / "run"
-    proc = parity_process(["train", *CKPT_ARGS, "--out", run], cache, "slow:2")
+    proc = parity_process(["train", *CKPT_ARGS, "--out", run], cache, "slow:3")
     deadline = time.time() + 120
     while proc.poll() is None and time.time() < deadline:
         if (run / CHECKPOINTS / INDEX).is_file() and len(index(run)) >= 2:
             break
         time.sleep(0.01)
-    time.sleep(random.uniform(0, 0.2))  # anywhere in the next save, its sleep or the segments around it
+    time.sleep(random.uniform(0, 0.3))  # anywhere in the next save, its sleep or the segments around it
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not (run / io.SUMMARY).exists(), "the kill should land mid-run"
