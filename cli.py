@@ -144,7 +144,7 @@ def plot(
 
 
 def main() -> None:
-    """Entry point: every input error is one line on stderr and exit code 2."""
+    """Entry point: every input error is one line on stderr and exit code 2; a failed write, exit code 1."""
     devices.configure_cpu_workers()  # before jax loads: one single-threaded device per core
     try:
         code = app(standalone_mode=False)
@@ -152,15 +152,17 @@ def main() -> None:
         _fail(str(err))
     except typer.TyperException as err:  # usage errors from the parser
         _fail(err.format_message() if hasattr(err, "format_message") else str(err))
+    except OSError as err:  # a full disk or read-only directory mid-run: every file written before is intact
+        _fail(f"{err.filename}: {err.strerror}" if err.filename and err.strerror else str(err), code=1)
     except (typer.Abort, KeyboardInterrupt):
         print("aborted", file=sys.stderr)
         raise SystemExit(130)
     raise SystemExit(code if isinstance(code, int) else 0)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = 2) -> None:
     print(f"error: {' '.join(message.split())}", file=sys.stderr)
-    raise SystemExit(2)
+    raise SystemExit(code)
 
 
 if __name__ == "__main__":

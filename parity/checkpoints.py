@@ -9,8 +9,11 @@ steps and can name the file of a damaged one.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -29,11 +32,15 @@ ITEM = "params"
 
 
 def _orbax():
-    """orbax, imported late and with its absl chatter kept off the terminal."""
+    """orbax, imported late and with its absl chatter kept off the terminal.
+
+    Its errors too: a failed save is logged with tracebacks from its threads, then raised here,
+    where it becomes one line (see `disk_error`).
+    """
     from absl import logging as absl_logging
     import orbax.checkpoint as ocp
 
-    absl_logging.set_verbosity(absl_logging.ERROR)
+    absl_logging.set_verbosity(absl_logging.FATAL)
     return ocp
 
 
@@ -51,25 +58,32 @@ def file_digests(directory: Path) -> dict[str, str]:
 
 
 class CheckpointWriter:
-    """Saves every seed's parameters at the planned steps (an `on_segment` hook)."""
+    """Saves every seed's parameters at the planned steps (an `on_segment` hook).
 
-    resumable = False  # an interrupted run that saves checkpoints starts over (they are cleared)
+    An interrupted run resumes from its resume point (parity/resume.py), which is saved right
+    after every checkpoint: `resume(step)` keeps the complete checkpoints up to that step, drops
+    anything later or incomplete, and the writer carries on from there.
+    """
 
     def __init__(self, cfg: TrainConfig, out: Path):
         self.cfg = cfg
         self.steps, self.save_last = planned_saves(cfg)
         self.dir = (Path(out) / CHECKPOINTS).absolute()
         self.index: dict[str, Any] = {"seeds": cfg.seed_values, "checkpoints": []}
-        ocp = _orbax()
-        options = ocp.CheckpointManagerOptions(create=True, enable_async_checkpointing=False, max_to_keep=None)
-        self.manager = ocp.CheckpointManager(self.dir, options=options)
+        self.manager = None  # opened by start() or resume(), once the directory holds only complete steps
 
     @property
     def segment_ends(self) -> tuple[int, ...]:
         return tuple(self.steps)
 
+    def _open(self) -> None:
+        ocp = _orbax()
+        options = ocp.CheckpointManagerOptions(create=True, enable_async_checkpointing=False, max_to_keep=None)
+        self.manager = ocp.CheckpointManager(self.dir, options=options)
+
     def start(self, engine: Engine) -> None:
         """Step 0, before the first segment: the initial parameters are a pure function of the seeds."""
+        self._open()
         if 0 not in self.steps:
             return
         params = engine.init(self.cfg.seed_values).params
@@ -77,22 +91,63 @@ class CheckpointWriter:
         evaluate = jax.jit(jax.vmap(lambda p: _test_accuracy(engine, p, test)))
         self.save(0, params, np.asarray(evaluate(params)))
 
-    def on_segment(self, report: SegmentReport) -> None:
+    def resume(self, step: int) -> None:
+        """Continue an interrupted run at `step`: its indexed checkpoints up to `step` stay, the rest goes.
+
+        Raises CorruptFile (before anything is removed) when the index is unreadable or lacks a
+        checkpoint that was saved before the resume point.
+        """
+        path = self.dir / INDEX
+        index = io.read_json(path) if path.is_file() else {"checkpoints": []}
+        try:
+            kept = [entry for entry in index["checkpoints"] if int(entry["step"]) <= step]
+        except (KeyError, TypeError, ValueError) as err:
+            raise io.CorruptFile(f"{path}: not a checkpoint index ({type(err).__name__}); pass --overwrite to start over") from None
+        missing = sorted({s for s in self.steps if s <= step} - {int(e["step"]) for e in kept})
+        if missing:
+            raise io.CorruptFile(f"{path}: lacks the checkpoint at step {missing[0]}, saved before the run was interrupted; pass --overwrite to start over")
+        keep = {str(int(e["step"])) for e in kept} | {INDEX}
+        for item in self.dir.iterdir() if self.dir.is_dir() else ():
+            if item.name not in keep:  # a later step, an unindexed or half-written one, a stale temporary file
+                shutil.rmtree(item) if item.is_dir() else item.unlink()
+        self.index["checkpoints"] = kept
+        if kept != index["checkpoints"]:
+            io.write_json(path, self.index)
+        self._open()
+
+    def on_segment(self, report: SegmentReport) -> bool:
+        """Save at a planned step (and at the end with --save-every); True when a checkpoint was saved."""
         last = run_is_over(self.cfg, report.step, report.reached, report.diverged)
-        if report.step in self.steps or (last and self.save_last):
+        saved = report.step in self.steps or (last and self.save_last)
+        if saved:
             self.save(report.step, report.state.params, report.rows["test_acc"])
         if last:
             self.manager.close()
+        return saved
 
     def save(self, step: int, params, test_acc: np.ndarray) -> None:
         if any(entry["step"] == step for entry in self.index["checkpoints"]):
             return
         ocp = _orbax()
-        self.manager.save(step, args=ocp.args.Composite(**{ITEM: ocp.args.StandardSave(params)}))
-        self.manager.wait_until_finished()  # orbax has renamed the step directory: it is complete
+        try:
+            self.manager.save(step, args=ocp.args.Composite(**{ITEM: ocp.args.StandardSave(params)}))
+            self.manager.wait_until_finished()  # orbax has renamed the step directory: it is complete
+        except OSError:
+            raise
+        except Exception as err:  # orbax and tensorstore wrap a full disk in their own types
+            raise disk_error(err, self.dir / str(step)) from err
         entry = {"step": int(step), "test_acc": [float(a) for a in test_acc], "files": file_digests(self.dir / str(step))}
         self.index["checkpoints"].append(entry)
         io.write_json(self.dir / INDEX, self.index)  # only now does the step count as saved
+
+
+def disk_error(err: Exception, path: Path) -> OSError:
+    """The OSError behind orbax's "ValueError: ... No space left on device [os_error_code='28']"."""
+    code = re.search(r"os_error_code='?(\d+)", str(err))
+    if code:
+        return OSError(int(code.group(1)), os.strerror(int(code.group(1))), str(path))
+    first = (str(err).strip().splitlines() or [""])[0][:200]
+    return OSError(errno.EIO, f"cannot save the checkpoint ({type(err).__name__}: {first})", str(path))
 
 
 def _test_accuracy(engine: Engine, params, test):
@@ -112,13 +167,13 @@ class SavedRun:
         self.run = Path(run)
         self.label = label or str(run)
         self.record = read_run_record(self.run, self.label)
-        self.cfg: TrainConfig = from_mapping(self.record["config"])
+        self.cfg: TrainConfig = run_config(self.record, self.run, self.label)
         index_path = self.run / CHECKPOINTS / INDEX
         if not index_path.is_file():
             raise ConfigError(f"{self.label}: no checkpoints saved (train it with --save-every N, --save-steps or --save-log)")
         try:
             self.index = json.loads(index_path.read_text())
-            self.entries = {int(e["step"]): e for e in self.index["checkpoints"]}
+            self.entries = index_entries(self.index)
         except (ValueError, KeyError, TypeError) as err:
             raise ConfigError(f"{self.label}: checkpoint index {index_path} is corrupted ({type(err).__name__})") from None
         if not self.entries:
@@ -167,8 +222,18 @@ class SavedRun:
         }
 
 
+def index_entries(index: dict) -> dict[int, dict]:
+    """index.json's entries by step, every field a reader uses checked (KeyError/TypeError/ValueError if not)."""
+    entries = {int(e["step"]): e for e in index["checkpoints"]}
+    if not isinstance(index["seeds"], list) or not all(isinstance(e["test_acc"], list) and isinstance(e["files"], dict) for e in entries.values()):
+        raise TypeError("malformed index")
+    return entries
+
+
 def read_run_record(run: Path, label: str) -> dict:
     """config.json of a run directory, or a ConfigError."""
+    if run.exists() and not run.is_dir():
+        raise ConfigError(f"{label}: is a file, not a run directory")
     if not run.is_dir():
         raise ConfigError(f"{label}: no such run directory")
     path = run / io.CONFIG
@@ -176,7 +241,16 @@ def read_run_record(run: Path, label: str) -> dict:
         raise ConfigError(f"{label}: not a run directory (no {io.CONFIG})")
     try:
         record = json.loads(path.read_text())
-        record["config"]
+        if not isinstance(record["config"], dict):
+            raise TypeError
     except (ValueError, KeyError, TypeError):
         raise ConfigError(f"{label}: {path} is not a parity run config") from None
     return record
+
+
+def run_config(record: dict, run: Path, label: str) -> TrainConfig:
+    """The validated config a run was trained with; a bad value names the run's config.json."""
+    try:
+        return from_mapping(record["config"])
+    except ConfigError as err:
+        raise ConfigError(f"{label}: {run / io.CONFIG} holds an invalid config: {err}") from None

@@ -7,13 +7,13 @@ that trains, with its help text, and a key of `--config` files.
 from __future__ import annotations
 
 import inspect
-import tomllib
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import typer
 
-from parity import io
+from parity import io, toml_files
+from parity.grid import SEMICOLON_LISTS
 from parity.config import FIELDS, ConfigError, TrainConfig, flag_of, from_mapping
 
 P = inspect.Parameter
@@ -26,7 +26,7 @@ def _option(name: str, as_list: bool = False) -> P:
     help_text = meta["help"] + (f" (one of: {', '.join(meta['choices'])})" if meta["choices"] else "")
     panel = meta["group"].capitalize() or None
     if as_list:  # `parity sweep`: every option takes a comma list; None means "not given"
-        sep = "';'-separated supports" if name == "support" else "comma list"
+        sep = "values separated by ';'" if name in SEMICOLON_LISTS else "comma list"
         option = typer.Option(None, *flags, help=f"{help_text} ({sep}; default {f.default})", rich_help_panel=panel)
         annotation = Optional[str]
     elif isinstance(f.default, bool):
@@ -79,19 +79,14 @@ def given_on_command_line(ctx: typer.Context, name: str) -> bool:
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
-    """Options from a TOML file (keys as field names or flag spellings); errors name the line."""
-    if not path.is_file():
-        raise ConfigError(f"--config {path}: file not found")
-    text = path.read_text()
-    try:
-        values = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"--config {path}: malformed TOML: {err}") from None
-    for key in values:
-        name = key.replace("-", "_")
-        if name not in FIELDS and name != "batch":
-            line = next((i + 1 for i, t in enumerate(text.splitlines()) if t.strip().startswith(key)), "?")
-            raise ConfigError(f"--config {path}: line {line}: unknown option {key!r}; allowed: {', '.join(FIELDS)}")
+    """Options from a TOML file (keys as field names or flag spellings); errors name the file and line."""
+    label = f"--config {path}"
+    text, values = toml_files.read_table(path, label)
+    for key, value in values.items():
+        name = {"batch": "batch_size"}.get(key.replace("-", "_"), key.replace("-", "_"))
+        if name not in FIELDS:
+            raise ConfigError(f"{label}: line {toml_files.line_of(text, key)}: unknown option {key!r}; allowed: {', '.join(FIELDS)}")
+        toml_files.coerced(name, value, text, key, label)
     return values
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,6 +139,13 @@ def parse_support(text: str, flag: str = "--support") -> tuple[int, ...]:
         raise ConfigError(f"{flag} {text!r}: expected comma-separated integers, e.g. 0,5,7") from None
 
 
+def _int_tuple(values, flag: str) -> tuple[int, ...]:
+    """A list from a file, e.g. support = [0, 5, 7]: whole numbers only (no 1.5, true or "a")."""
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return tuple(values)
+    raise ConfigError(f"{flag} {list(values)!r}: expected a list of integers, e.g. [0, 5, 7]")
+
+
 def coerce(name: str, value: Any) -> Any:
     """Turn a value from a file or a string into the field's type, or raise ConfigError."""
     f = FIELDS[name]
@@ -145,7 +153,7 @@ def coerce(name: str, value: Any) -> Any:
     flag = flag_of(name)
     if name in INT_LISTS:
         if value is None or isinstance(value, (list, tuple)):
-            return None if value is None else tuple(int(v) for v in value)
+            return None if value is None else _int_tuple(value, flag)
         return parse_support(value, flag)
     if default is None:  # an optional string (the teacher run)
         return None if value is None else str(value)
@@ -179,6 +187,9 @@ def _require(ok: bool, message: str) -> None:
 
 def validate(cfg: TrainConfig) -> TrainConfig:
     """Raise ConfigError with one line for the first bad option; return cfg if all is well."""
+    for name, f in FIELDS.items():  # nan fails every comparison below, inf passes some: refuse both first
+        value = getattr(cfg, name)
+        _require(not isinstance(f.default, float) or math.isfinite(value), f"{flag_of(name)} {value}: must be a finite number")
     for name in ("d", "width", "batch_size", "steps", "eval_every", "test_size", "seeds"):
         value = getattr(cfg, name)
         _require(value > 0, f"{flag_of(name)} {value}: must be a positive integer")

@@ -18,7 +18,7 @@ import numpy as np
 from jax.scipy.special import xlogy
 
 from parity import loss as losses, teacher_schedule as schedule
-from parity.checkpoints import SavedRun, read_run_record
+from parity.checkpoints import SavedRun, read_run_record, run_config
 from parity.config import ConfigError, TrainConfig, coerce, flag_of, from_mapping
 from parity.model import build_model
 from parity.train import Engine, Problem
@@ -89,7 +89,8 @@ def student_config(values: dict[str, Any]) -> TrainConfig:
     if values.get("teacher") is None:
         raise ConfigError("--teacher: required (a run directory trained with --save-every N)")
     label = f"--teacher {values['teacher']}"
-    teacher = from_mapping(read_run_record(Path(values["teacher"]), label)["config"])
+    run = Path(values["teacher"])
+    teacher = run_config(read_run_record(run, label), run, label)
     for name in TASK_FIELDS:
         if name in values and coerce(name, values[name]) != getattr(teacher, name):
             given = values[name] if not isinstance(values[name], (list, tuple)) else ",".join(map(str, values[name]))

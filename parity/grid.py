@@ -8,12 +8,12 @@ option with no change here.
 from __future__ import annotations
 
 import itertools
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from parity.config import FIELDS, ConfigError, TrainConfig, coerce, flag_of, validate
+from parity import toml_files
+from parity.config import FIELDS, INT_LISTS, ConfigError, TrainConfig, coerce, flag_of, validate
 
 # The sub-commands a sweep can run: name -> "module:function", imported only where a point runs.
 # The function is called as fn(cfg, out, on_segment=callback) and returns the summary dict, with
@@ -23,7 +23,14 @@ RUNNERS = {
     "distill": "parity.runner:run_train",  # run_train prepares the teacher named by cfg.teacher
 }
 FILE_KEYS = ("command", "out", "zip")  # keys of a [sweep] table that are not config options
-SUPPORT_SEPARATOR = ";"  # a support is itself a comma list: supports are separated by ';'
+# Options whose one value is itself a comma list (a support, save steps, phases, a teacher SPEC):
+# on the command line a sweep separates their values by ';', e.g. --support "0,1,2;3,4,5".
+SEMICOLON_LISTS = {  # option -> an example list of two values
+    "support": "0,1,2;3,4,5",
+    "save_steps": "0,1000;0,500,1000",
+    "phases": "1024:500,online;4096:500,online",
+    "teacher_step": "4000:20000,final;final",
+}
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,7 @@ def field_name(key: str) -> str:
 
 def parse_list(name: str, text: str) -> list[Any]:
     """`--d 20,30,40` -> [20, 30, 40]; an empty list or element names the option and the element."""
-    sep = SUPPORT_SEPARATOR if name == "support" else ","
+    sep = ";" if name in SEMICOLON_LISTS else ","
     flag = flag_of(name)
     if str(text).strip() == "":
         raise ConfigError(f"{flag} {text!r}: empty list; expected values separated by '{sep}', e.g. {_example(name)}")
@@ -73,8 +80,10 @@ def coerce_element(name: str, value: Any, whole: Any) -> Any:
 
 def _example(name: str) -> str:
     default = FIELDS[name].default
-    if name == "support":
-        return "0,1,2;3,4,5"
+    if name in SEMICOLON_LISTS:
+        return SEMICOLON_LISTS[name]
+    if default is None:  # the teacher run
+        return "runs/t1,runs/t2"
     if isinstance(default, bool):
         return "true,false"
     if FIELDS[name].metadata["choices"]:
@@ -84,7 +93,7 @@ def _example(name: str) -> str:
 
 def file_values(name: str, value: Any, where: str) -> list[Any]:
     """A TOML value: an array is a list of values, anything else one value."""
-    if name == "support":  # a support is an array: a list of supports is an array of arrays
+    if name in INT_LISTS:  # a support is an array: a list of supports is an array of arrays
         is_list = isinstance(value, list) and bool(value) and all(isinstance(v, list) for v in value)
     else:
         is_list = isinstance(value, list)
@@ -97,6 +106,8 @@ def file_values(name: str, value: Any, where: str) -> list[Any]:
 
 def parse_zip(groups: list[str] | list[list[str]], where: str = "--zip") -> list[tuple[str, ...]]:
     """`--zip d,width` (repeatable) -> [('d', 'width')]; each name must be a sweep option."""
+    if not isinstance(groups, list) or not all(isinstance(g, str) or (isinstance(g, list) and all(isinstance(n, str) for n in g)) for g in groups):
+        raise ConfigError(f"{where} {groups!r}: expected a list of option groups, e.g. zip = [\"d,width\"]")
     out = []
     for group in groups:
         names = [field_name(n.strip()) for n in (group.split(",") if isinstance(group, str) else group)]
@@ -201,13 +212,8 @@ def check_command(command: str, where: str = "") -> str:
 
 def read_sweep_file(path: Path) -> Spec:
     """A `[sweep]` table: command, out (optional), zip (optional), and option = value or [values]."""
-    if not path.is_file():
-        raise ConfigError(f"{path}: file not found")
-    text = path.read_text()
-    try:
-        table = tomllib.loads(text).get("sweep")
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: malformed TOML: {err}") from None
+    text, whole = toml_files.read_table(path, str(path))
+    table = whole.get("sweep")
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: no [sweep] table; expected [sweep] with command = \"train\" and options")
     command = check_command(str(table.get("command", "train")), where=f"{path}: command ")
@@ -217,10 +223,14 @@ def read_sweep_file(path: Path) -> Spec:
         if key in FILE_KEYS:
             continue
         name = field_name(key)
+        line = toml_files.line_of(text, key)
         if name not in FIELDS:
-            line = next((i + 1 for i, t in enumerate(text.splitlines()) if t.strip().startswith(key)), "?")
             raise ConfigError(f"{path}: line {line}: {key!r} is not a sweepable option; allowed: {', '.join(FIELDS)}")
-        values[name] = file_values(name, value, str(path))
+        try:
+            values[name] = file_values(name, value, str(path))
+        except ConfigError as err:
+            message = str(err)
+            raise ConfigError(message if message.startswith(str(path)) else f"{path}: line {line}: {message}") from None
     out = table.get("out")
     return Spec(command, values, zips, str(out) if out is not None else str(Path("runs") / path.stem))
 

@@ -5,12 +5,14 @@ Reads only results files (pandas + matplotlib); never imports the trainer.
 
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from parity import io as files
 from parity.config import ConfigError
 
 NOT_REACHED = "steps_to_target"  # a NaN here means "not reached within the budget (--steps)"
@@ -69,8 +71,10 @@ def plot(frame: pd.DataFrame, x: str, y: str, hue: str | None, logy: bool, out: 
         fig.tight_layout()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
+    png = io.BytesIO()
+    fig.savefig(png, format="png")
     plt.close(fig)
+    files.atomic_write_bytes(out, png.getvalue())  # a full disk never leaves half a PNG
     return out
 
 

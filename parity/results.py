@@ -8,7 +8,6 @@ the next rebuild sees every finished run.
 from __future__ import annotations
 
 import fcntl
-import json
 from pathlib import Path
 
 import numpy as np
@@ -31,10 +30,12 @@ def run_rows(run: Path) -> list[dict]:
     A summary list with one value per seed (steps_to_target, final_test_acc, ...) is exploded;
     `seed` is the row's seed (base seed + seed_index) and `support` the support actually used.
     """
-    record = json.loads((run / io.CONFIG).read_text())
-    summary = json.loads((run / io.SUMMARY).read_text())
-    seeds = summary["seeds"]
-    shared = {"run_id": record["run_id"], "command": record["command"], **record["config"]}
+    record, summary = io.read_json(run / io.CONFIG), io.read_json(run / io.SUMMARY)
+    try:
+        seeds = list(summary["seeds"])
+        shared = {"run_id": record["run_id"], "command": record["command"], **record["config"]}
+    except (KeyError, TypeError) as err:
+        raise io.CorruptFile(f"{run}: config.json or summary.json is not a parity run's ({type(err).__name__}: {err}); delete {run} to run it again") from None
     per_seed = {}
     for key, value in summary.items():
         if key == "seeds":
@@ -66,6 +67,7 @@ def rebuild(root: Path) -> pd.DataFrame:
     root = Path(root)
     with open(root / LOCK, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
+        io.remove_stale_temps(root, RESULTS)  # from a writer killed mid-write (only lock holders write it)
         frame = gather(root)
         io.write_table(root / RESULTS, frame)
     return frame
@@ -104,4 +106,9 @@ def grouped(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def read(root: Path) -> pd.DataFrame:
-    return pd.read_parquet(Path(root) / RESULTS)
+    """DIR/results.parquet, or CorruptFile naming it."""
+    path = Path(root) / RESULTS
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        raise io.CorruptFile(f"{path}: cannot be read as a Parquet table ({type(err).__name__}); `parity results {root}` rebuilds it from runs/") from None

@@ -48,9 +48,10 @@ def run_train(
 ) -> dict:
     """Train, writing config.json first, metrics as they come, summary.json last.
 
-    An unfinished run of the same config in `out` resumes from its last saved segment
-    (unless `fresh`); the result equals an uninterrupted run. A run that saves checkpoints
-    starts over instead (its checkpoints are cleared).
+    An unfinished run of the same config in `out` resumes from its last resume point (unless
+    `fresh`); the result equals an uninterrupted run. The resume point is saved every
+    FLUSH_SECONDS and right after every checkpoint, so a resumed run keeps every checkpoint
+    saved up to it and redoes none.
     teacher: a `distill.Teacher` already prepared (else prepared here when cfg.teacher is set).
     """
     from parity.hooks import run_hooks
@@ -65,17 +66,20 @@ def run_train(
     same_run = not fresh and io.run_id(out) == cfg.run_hash
     hooks = run_hooks(cfg, out, engine, teacher)
     start = resume.load(out, hooks.engine.init(cfg.seed_values)) if same_run and hooks.resumable else None
+    io.remove_stale_temps(out)  # left by a write that a kill cut short
     if start is None:
         resume.discard(out)
         io.write_json(out / io.CONFIG, {**(record or config_record(cfg)), **hooks.record})
         hooks.start()
+    else:
+        hooks.resume(start.step)
     history: list = list(start.history) if start else []
     last_flush = [time.perf_counter()]
 
     def flush_and_report(report: SegmentReport) -> None:
-        hooks.on_segment(report)  # checkpoints and probe columns, before the row is flushed
+        saved = hooks.on_segment(report)  # checkpoints and probe columns, before the row is flushed
         history.append(report.rows)
-        if time.perf_counter() - last_flush[0] >= FLUSH_SECONDS:
+        if saved or time.perf_counter() - last_flush[0] >= FLUSH_SECONDS:  # a checkpoint: resume right after it
             io.write_table(out / io.METRICS, _columns(cfg, history))
             if hooks.resumable:
                 resume.save(out, Checkpoint(report.state, report.step, history, report.train_seconds))

@@ -9,6 +9,7 @@ import importlib.util
 import inspect
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -115,6 +116,10 @@ def run(sweep, out: Path, workers: int | None, slurm) -> int:
     from parity.render import err_console
     from parity.sweep_render import SweepProgress
 
+    from parity import results
+
+    if (out / results.RUNS).is_dir():
+        results.gather(out)  # a damaged finished run is named now, before anything is launched
     io.check_out_dir(out, overwrite=True)  # writable; an existing sweep directory is resumed
     errors, jobs = sweeper.run_sweep(sweep, out, SweepProgress, workers, slurm)
     if jobs is not None and not slurm.wait:
@@ -139,11 +144,12 @@ def show_results(root: Path, csv: Path | None) -> None:
     if not (root / results.RUNS).is_dir() and not (root / results.RESULTS).is_file():
         raise ConfigError(f"{root}: not a sweep directory (no runs/ or results.parquet inside)")
     if csv is not None:
-        io.check_out_dir(csv.parent if str(csv.parent) else Path("."), overwrite=True)
+        io.check_out_file(csv, "--csv")
     try:
         frame = results.rebuild(root) if (root / results.RUNS).is_dir() else results.read(root)
-    except OSError:  # a read-only directory: show what is there without rewriting it
+    except OSError as err:  # a read-only directory or a full disk: show what is there without rewriting it
         frame = results.gather(root)
+        print(f"note: {root / results.RESULTS} not rewritten ({err.strerror or err}); showing the finished runs", file=sys.stderr)
     if frame.empty:
         out_console.print(f"{root}: no finished runs yet")
         return
@@ -165,11 +171,13 @@ def plot(root: Path, x: str, y: str, hue: str | None, logy: bool, out: Path | No
     from parity.render import out_console
 
     frame = results.read(root)
+    if frame.empty:
+        raise ConfigError(f"{path}: no finished runs yet; nothing to plot")
     plots.check_columns(frame, x, y, hue)
     out = out or Path(root) / f"{y}-vs-{x}.png"
     if out.suffix.lower() != ".png":
         raise ConfigError(f"--out {out}: expected a .png file")
-    io.check_out_dir(out.parent, overwrite=True)
+    io.check_out_file(out, "--out")
     others = [c for c in results.swept_columns(frame) if c not in (x, hue)]
     if others:
         out_console.print(f"note: pooled over {', '.join(others)} (use one of them as --x or --hue to separate)")

@@ -50,7 +50,7 @@ def log_spaced_steps(count: int, steps: int, eval_every: int) -> list[int]:
         if s >= steps:
             snapped.add(steps)
         elif s < eval_every:
-            snapped.add(min(2 ** round(math.log2(max(s, 1.0))), eval_every))
+            snapped.add(min(2 ** round(math.log2(max(s, 1.0))), eval_every, steps))  # a power of two past a short run: its end
         else:
             snapped.add(min(eval_every * round(s / eval_every), steps))
     return sorted(snapped)
