@@ -23,14 +23,17 @@ RUNNERS = {
     "distill": "parity.runner:run_train",  # run_train prepares the teacher named by cfg.teacher
 }
 FILE_KEYS = ("command", "out", "zip")  # keys of a [sweep] table that are not config options
-# Options whose one value is itself a comma list (a support, save steps, phases, a teacher SPEC):
-# on the command line a sweep separates their values by ';', e.g. --support "0,1,2;3,4,5".
+# Options whose one value is itself a comma list (a support, save steps, phases): on the command
+# line a sweep separates their values by ';', e.g. --support "0,1,2;3,4,5".
 SEMICOLON_LISTS = {  # option -> an example list of two values
     "support": "0,1,2;3,4,5",
     "save_steps": "0,1000;0,500,1000",
     "phases": "1024:500,online;4096:500,online",
-    "teacher_step": "4000:20000,final;final",
 }
+# Teacher SPECs are a comma list as issue 5 spells it (--teacher-step 1000,4000,final,progressive);
+# a staged SPEC keeps its commas: 'STEP:UNTIL' elements join the elements that follow them up to
+# the closing stage, so '4000:20000,final,progressive' is two SPECs. ';' also separates SPECs.
+STAGED = "teacher_step"
 
 
 @dataclass(frozen=True)
@@ -64,10 +67,25 @@ def parse_list(name: str, text: str) -> list[Any]:
     flag = flag_of(name)
     if str(text).strip() == "":
         raise ConfigError(f"{flag} {text!r}: empty list; expected values separated by '{sep}', e.g. {_example(name)}")
-    elements = str(text).split(sep)
+    elements = split_specs(str(text)) if name == STAGED else str(text).split(sep)
     if any(e.strip() == "" for e in elements):
         raise ConfigError(f"{flag} {text!r}: empty element; expected values separated by '{sep}', e.g. {_example(name)}")
     return [coerce_element(name, e.strip(), text) for e in elements]
+
+
+def split_specs(text: str) -> list[str]:
+    """'1000,4000:20000,final,progressive' -> ['1000', '4000:20000,final', 'progressive']."""
+    specs: list[str] = []
+    for chunk in text.split(";"):
+        stage: list[str] = []
+        for element in chunk.split(","):
+            stage.append(element)
+            if ":" not in element:  # a plain SPEC, or the closing stage of a staged one
+                specs.append(",".join(stage))
+                stage = []
+        if stage:  # a staged SPEC with no closing stage: the SPEC parser says what is missing
+            specs.append(",".join(stage))
+    return specs
 
 
 def coerce_element(name: str, value: Any, whole: Any) -> Any:
@@ -82,6 +100,8 @@ def _example(name: str) -> str:
     default = FIELDS[name].default
     if name in SEMICOLON_LISTS:
         return SEMICOLON_LISTS[name]
+    if name == STAGED:
+        return "1000,4000:20000,final,progressive"
     if default is None:  # the teacher run
         return "runs/t1,runs/t2"
     if isinstance(default, bool):

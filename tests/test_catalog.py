@@ -198,7 +198,7 @@ CATALOG = [
         lambda tmp, fx: teacher_copy(tmp, fx, lambda run, last: write(run / "config.json", b"\x00\xff binary"))),
     # ----- parity sweep -----
     bad("sweep distill without a teacher", "sweep distill --out o", "grid point 1 (the only point) is invalid: --teacher: required"),
-    bad("sweep distill with a bad SPEC", "sweep distill --teacher {teacher} --teacher-step final;1,final --out o", "grid point 2 (teacher_step=1,final) is invalid: --teacher-step '1,final'"),
+    bad("sweep distill with a bad SPEC", "sweep distill --teacher {teacher} --teacher-step final,1:,final --out o", "grid point 2 (teacher_step=1:,final) is invalid: --teacher-step '1:,final'"),
     bad("sweep save steps past the budget", "sweep train --steps 100 --save-steps 0,50;0,500 --out o", "grid point 2 (save_steps=0,500) is invalid: --save-steps 0,500: step 500 out of range"),
     bad("sweep distill with one teacher without checkpoints", "sweep distill --teacher {teacher},{plain} --out o", "grid point 2 (teacher={plain}) is invalid: --teacher {plain}: no checkpoints saved"),
     bad("sweep infinite lr in a list", "sweep train --lr 0.1,inf --out o", "grid point 2 (lr=inf) is invalid: --lr inf: must be a finite number"),

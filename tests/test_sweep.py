@@ -239,3 +239,10 @@ def test_two_sweeps_into_one_directory_run_each_point_once(cache, tmp_path):
     assert len(ran) == 4 and len({line.split("(")[1] for line in ran}) == 4  # every point ran, once
     frame = pd.read_parquet(tmp_path / "shared" / "results.parquet")
     assert len(frame) == 4 * 2 and sorted(frame.task_seed.unique()) == [0, 1, 2, 3]
+
+
+def test_teacher_steps_are_a_comma_list_and_staged_specs_keep_their_commas():
+    assert grid.split_specs("1000,4000,final,progressive") == ["1000", "4000", "final", "progressive"]
+    assert grid.split_specs("4000:20000,final,progressive") == ["4000:20000,final", "progressive"]
+    assert grid.split_specs("auto:2000,final;1000") == ["auto:2000,final", "1000"]
+    assert grid.split_specs("1000:500,2000:500,final,auto") == ["1000:500,2000:500,final", "auto"]
