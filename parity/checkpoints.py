@@ -150,7 +150,7 @@ class SavedRun:
         self.verify(step)
         path = (self.run / CHECKPOINTS / str(step) / ITEM).absolute()
         try:
-            restored = _orbax().StandardCheckpointer().restore(path)
+            restored = _restore_here(path)
         except Exception as err:  # orbax/tensorstore raise many types; the user needs the step and path
             raise ConfigError(f"{self.label}: checkpoint at step {step} cannot be read ({path}): {type(err).__name__}") from None
         return jax.tree.map(np.asarray, restored)
@@ -180,3 +180,16 @@ def read_run_record(run: Path, label: str) -> dict:
     except (ValueError, KeyError, TypeError):
         raise ConfigError(f"{label}: {path} is not a parity run config") from None
     return record
+
+
+def _restore_here(path: Path):
+    """Restore a checkpoint onto this process's first device, whatever devices saved it.
+
+    `parity train` saves with one device per core, a `parity sweep` worker sees only its share of
+    the cores: orbax refuses to restore onto another topology unless told the target's layout.
+    """
+    checkpointer = _orbax().StandardCheckpointer()
+    tree = checkpointer.metadata(path).item_metadata.tree
+    device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+    target = jax.tree.map(lambda leaf: jax.ShapeDtypeStruct(leaf.shape, leaf.dtype, sharding=device), tree)
+    return checkpointer.restore(path, target)
