@@ -229,7 +229,7 @@ def scaling_section(sweep: Path, out: Path) -> tuple[list[str], list[C.Claim]]:
     table = rows.groupby(["width", "k", "d"]).steps_to_target.apply(lambda v: C.quartiles(v)[1]).unstack("d")
     solved = rows.groupby(["width", "k", "d"]).steps_to_target.apply(lambda v: int(v.notna().sum())).unstack("d")
     ds = list(table.columns)
-    lines += ["Median steps to 99% test accuracy (seeds that reached it / seeds where not all did):", "",
+    lines += [f"Median steps to 99% test accuracy over {rows.seed.nunique()} seeds (in brackets, how many reached it where not all did):", "",
               "| width | k | " + " | ".join(f"d = {d}" for d in ds) + " |", "|---|---|" + "---|" * len(ds)]
     n_seeds = rows.seed.nunique()
     for (width, k), medians in table.iterrows():
@@ -302,7 +302,7 @@ def full_batch_lines(sweep: Path) -> tuple[list[str], list[C.Claim]]:
     low = rows[rows.lr == min(lrs)]
     small, large = (low.loc[low.pool_size == n, "steps_to_target"] for n in (sizes[0], sizes[-1]))
     claim = C.claim_sooner(large, small, f"with full-batch GD at lr {min(lrs):g}, the {schedule_label_of(sizes[0])} reaches 99% in fewer "
-                                         f"steps than the {schedule_label_of(sizes[-1])} (each of its steps also costs {sizes[-1] // sizes[0]}x less)")
+                                         f"steps than the {schedule_label_of(sizes[-1])} (each of its steps also costs {sizes[-1] // sizes[0]}x less)", unit="steps")
     return lines + [""], [claim]
 
 
@@ -312,7 +312,7 @@ def repetition_section(sweep: Path, out: Path, full_batch: Path | None = None) -
     batch = int(rows.batch_size.iloc[0])
     lrs = sorted(rows.lr.unique())
     arms = list(dict.fromkeys(rows.sort_values(["data", "random_labels_steps", "pool_size"], ascending=[False, True, True]).arm))
-    lines = [f"Samples to 99% test accuracy (steps x batch {batch}), median (IQR; seeds that reached it); epochs over the pool at the median:", "",
+    lines = [f"Samples to 99% test accuracy (steps x batch {batch}), median (IQR; seeds that reached it):", "",
              "| arm | " + " | ".join(f"lr {lr:g}" for lr in lrs) + " |", "|---|" + "---|" * len(lrs)]
     for arm in arms:
         lines.append(f"| {arm} | " + " | ".join(C.spread(rows.loc[(rows.arm == arm) & (rows.lr == lr), "samples_to_target"]) for lr in lrs) + " |")
@@ -379,7 +379,7 @@ def write(mode: str, dirs: dict[str, Path], steps, timings: dict, info: dict, ta
     head = [
         "# Reproducing the papers at laptop scale", "",
         f"Written by `make reproduce{' QUICK=1' if mode == 'quick' else ''}` (the {mode} version) on "
-        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC from commit {info.get('git_commit')}. Every verdict below is "
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC from runs of commit {info.get('git_commit')}. Every verdict below is "
         "computed from the results files by `parity/claims.py`; none is written by hand. Numbers are medians over "
         "seeds with their interquartile range (IQR); a seed that never reached the target counts as slower than any "
         "that did.", "",

@@ -171,13 +171,18 @@ def main(argv: list[str] | None = None) -> None:
     timings = json.loads(timings_path.read_text()) if timings_path.is_file() else {}
     info = machine(parity)
     tic = time.perf_counter()
+    worked = False
     for step in steps:
         print(f"[{EXPERIMENTS[step.experiment]}] {step.text}", flush=True)
         status = run_step(step, parity, timings)
+        worked |= status != "done before"
         timings_path.write_text(json.dumps(timings, indent=1) + "\n")
         print(f"  -> {status}", flush=True)
-    info.update(wall_seconds=round(time.perf_counter() - tic, 1), finished=now(), load_average_end=os.getloadavg())
-    (ROOT / RUNS / mode / "machine.json").write_text(json.dumps(info, indent=1) + "\n")
+    provenance = ROOT / RUNS / mode / "machine.json"
+    if worked or not provenance.is_file():  # else keep the provenance of the invocation that did the work
+        info.update(wall_seconds=round(time.perf_counter() - tic, 1), finished=now(), load_average_end=os.getloadavg())
+        provenance.write_text(json.dumps(info, indent=1) + "\n")
+    info = json.loads(provenance.read_text())
 
     sys.path.insert(0, str(ROOT / "experiments"))
     import report  # reads only results files (pandas, matplotlib)

@@ -291,8 +291,8 @@ def bootstrap_ratios(baseline: Iterable, arm: Iterable, n_boot: int = 2000, seed
         return b / a
 
 
-def claim_sooner(baseline: Iterable, arm: Iterable, text: str, confidence: float = 0.95) -> Claim:
-    """The arm needs less compute than the baseline: its median is lower in >= `confidence` of the bootstrap."""
+def claim_sooner(baseline: Iterable, arm: Iterable, text: str, confidence: float = 0.95, unit: str = "samples") -> Claim:
+    """The arm needs less than the baseline (samples, or steps): its median is lower in >= `confidence` of the bootstrap."""
     point = ratio(median(baseline), median(arm))
     boot = bootstrap_ratios(baseline, arm)
     sooner = float(np.mean(boot > 1))
@@ -300,7 +300,8 @@ def claim_sooner(baseline: Iterable, arm: Iterable, text: str, confidence: float
     holds = None if np.isnan(point) else bool(sooner >= confidence)
     return Claim(
         text,
-        f"{spread(arm)} vs {spread(baseline)} samples: {times(point)} less compute (90% bootstrap {low:.2f}-{high:.2f}); "
+        f"{spread(arm)} vs {spread(baseline)} {unit}: {times(point)} {'less compute' if unit == 'samples' else 'fewer ' + unit} "
+        f"(90% bootstrap {low:.2f}-{high:.2f}); "
         f"lower median in {sooner:.0%} of resamples (needed: {confidence:.0%})",
         holds,
     )
