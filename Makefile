@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
 
-.PHONY: install test test-all demo bench clean
+.PHONY: install test test-all demo bench reproduce clean
 
 install: $(STAMP)
 
@@ -28,6 +28,10 @@ TORCH ?= torch==2.13.0
 bench: install
 	$(BIN)/pip install --quiet '$(TORCH)' || echo "could not install $(TORCH): the reference column is skipped"
 	$(BIN)/python benchmarks/bench.py --readme README.md
+
+# The papers' three findings at laptop scale (README "Reproducing the papers"): QUICK=1 runs the smaller grids.
+reproduce: install
+	$(BIN)/python experiments/reproduce.py $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) runs

@@ -205,7 +205,7 @@ class SavedRun:
         self.verify(step)
         path = (self.run / CHECKPOINTS / str(step) / ITEM).absolute()
         try:
-            restored = _orbax().StandardCheckpointer().restore(path)
+            restored = _restore_here(path)
         except Exception as err:  # orbax/tensorstore raise many types; the user needs the step and path
             raise ConfigError(f"{self.label}: checkpoint at step {step} cannot be read ({path}): {type(err).__name__}") from None
         return jax.tree.map(np.asarray, restored)
@@ -254,3 +254,16 @@ def run_config(record: dict, run: Path, label: str) -> TrainConfig:
         return from_mapping(record["config"])
     except ConfigError as err:
         raise ConfigError(f"{label}: {run / io.CONFIG} holds an invalid config: {err}") from None
+
+
+def _restore_here(path: Path):
+    """Restore a checkpoint onto this process's first device, whatever devices saved it.
+
+    `parity train` saves with one device per core, a `parity sweep` worker sees only its share of
+    the cores: orbax refuses to restore onto another topology unless told the target's layout.
+    """
+    checkpointer = _orbax().StandardCheckpointer()
+    tree = checkpointer.metadata(path).item_metadata.tree
+    device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+    target = jax.tree.map(lambda leaf: jax.ShapeDtypeStruct(leaf.shape, leaf.dtype, sharding=device), tree)
+    return checkpointer.restore(path, target)

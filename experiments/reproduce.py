@@ -1,0 +1,196 @@
+"""`make reproduce [QUICK=1]`: run the presets in experiments/papers/ through the public CLI, then write the report.
+
+Question: do the field's three findings (README "Reproducing the papers") hold at laptop scale?
+Command:  python experiments/reproduce.py [--quick]      (what `make reproduce [QUICK=1]` runs)
+Runtime:  full about 10 minutes on 2 CPU cores, quick about 4 minutes (the measured times are in the report).
+Expected: reports/REPORT.md (full) or reports/quick/REPORT.md (quick) with figures and one computed verdict per claim.
+
+The presets are the plan: each file's `# Command:` lines (full) or `# Quick:` lines (quick) are run in
+order, files in name order, with `parity` replaced by this environment's executable. Finished work is
+skipped: sweeps resume by themselves, a `parity train --out DIR` whose DIR/summary.json exists and a
+`parity probe RUN` whose RUN/probe.parquet exists are not run again (nothing is ever --overwrite'n).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PRESETS = ROOT / "experiments" / "papers"
+RUNS = Path("reports") / "runs"  # git-ignored; relative to the repository root, like the presets' paths
+TIMINGS = RUNS / "timings.json"  # shared by both modes (the teacher is too)
+EXPERIMENTS = {
+    "1": "Scaling (Barak et al. 2022)",
+    "2": "Progressive distillation (Panigrahi et al. 2025)",
+    "3": "Repetition (Liu et al. 2026)",
+}
+SUBCOMMANDS = ("train", "sweep", "probe")  # what the presets may run
+KEYS = {"full": "# Command:", "quick": "# Quick:"}
+HEADER = ("# Question:", "# Command:", "# Quick:", "# Runtime:", "# Expected:")  # every preset states these
+NOTES = ("# Tried:",)  # optional: regimes tried while choosing the preset
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command of the plan: which preset and experiment it comes from, and its argv (`parity ...`)."""
+
+    experiment: str
+    preset: Path
+    argv: tuple[str, ...]
+
+    @property
+    def subcommand(self) -> str:
+        return self.argv[1]
+
+    def option(self, flag: str) -> str | None:
+        args = list(self.argv)
+        return args[args.index(flag) + 1] if flag in args[:-1] else None
+
+    @property
+    def out(self) -> Path:
+        """The directory it writes: --out, or the probed run."""
+        return Path(self.argv[2] if self.subcommand == "probe" else self.option("--out"))
+
+    def finished(self, root: Path = ROOT) -> bool:
+        """Work already done (sweeps always run: they skip their own finished points)."""
+        if self.subcommand == "train":
+            return (root / self.out / "summary.json").is_file()
+        if self.subcommand == "probe":
+            return (root / self.out / "probe.parquet").is_file()
+        return False
+
+    @property
+    def text(self) -> str:
+        return shlex.join(self.argv)
+
+
+def header(preset: Path) -> dict[str, list[str]]:
+    """The `# Key: value` lines at the top of a preset; every key may repeat, `#   more` continues a value."""
+    fields: dict[str, list[str]] = {}
+    last = None
+    for line in preset.read_text().splitlines():
+        key = next((k for k in HEADER + NOTES if line.startswith(k)), None)
+        if key is not None:
+            fields.setdefault(key, []).append(line[len(key):].strip())
+            last = key
+        elif last is not None and line.startswith("#   "):
+            fields[last][-1] += " " + line[1:].strip()
+        else:
+            last = None
+    return fields
+
+
+def presets(directory: Path = PRESETS) -> list[Path]:
+    return sorted(directory.glob("*.toml"))
+
+
+def plan(mode: str, directory: Path = PRESETS) -> list[Step]:
+    """Every command of `mode` ('full' or 'quick'), in preset order, as the presets state them."""
+    steps = []
+    for preset in presets(directory):
+        experiment = re.match(r"\d+", preset.name).group()  # 2a_teacher.toml: experiment 2, first of its files
+        for line in header(preset).get(KEYS[mode], []):
+            argv = tuple(shlex.split(line))
+            if len(argv) < 3 or argv[0] != "parity" or argv[1] not in SUBCOMMANDS:
+                raise ValueError(f"{preset}: {line!r}: expected `parity {'|'.join(SUBCOMMANDS)} ...`")
+            steps.append(Step(experiment, preset, argv))
+    return steps
+
+
+def outputs(steps: list[Step]) -> dict[str, Path]:
+    """Each preset's results directory, by the preset's name without its number (scaling, teacher, ...)."""
+    found: dict[str, Path] = {}
+    for step in steps:
+        found.setdefault(step.preset.stem.split("_", 1)[1], step.out)
+    return found
+
+
+def finished_runs(out: Path) -> int:
+    return len(list(out.glob("runs/*/summary.json")))
+
+
+def run_step(step: Step, parity: str, timings: dict, root: Path = ROOT) -> str:
+    """Run one command unless its work is done; record its wall time when it did some work."""
+    if step.finished(root):
+        return "done before"
+    before = finished_runs(root / step.out)
+    tic = time.perf_counter()
+    quiet = {"stdout": subprocess.DEVNULL} if step.subcommand == "train" else {}  # train --json: the summary
+    code = subprocess.run([parity, *step.argv[1:]], cwd=root, **quiet).returncode
+    seconds = time.perf_counter() - tic
+    if code != 0:
+        raise SystemExit(f"reproduce: `{step.text}` failed (exit code {code})")
+    if step.subcommand != "sweep" or finished_runs(root / step.out) > before:
+        timings[step.text] = {"seconds": round(seconds, 1), "finished": now()}
+        return f"{seconds:.0f} s"
+    return "done before"
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def machine(parity: str) -> dict:
+    """Versions (from `parity doctor --json`), processor, cores and load: the report's provenance."""
+    doctor = json.loads(subprocess.run([parity, "doctor", "--json"], cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+    model = next((line.split(":", 1)[1].strip() for line in _cpuinfo() if line.startswith("model name")), platform.processor())
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return {
+        "versions": doctor["versions"], "backend": doctor["backend"], "cores": doctor["cores"], "processor": model,
+        "platform": platform.platform(), "git_commit": commit or None, "load_average_start": os.getloadavg(),
+    }
+
+
+def _cpuinfo() -> list[str]:
+    try:
+        return Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return []
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the smaller grids (at most 5 minutes on 2 cores)")
+    args = parser.parse_args(argv)
+    mode = "quick" if args.quick else "full"
+    parity = str(Path(sys.executable).parent / "parity")
+    steps = plan(mode)
+    (ROOT / RUNS / mode).mkdir(parents=True, exist_ok=True)
+    timings_path = ROOT / TIMINGS
+    timings = json.loads(timings_path.read_text()) if timings_path.is_file() else {}
+    info = machine(parity)
+    tic = time.perf_counter()
+    worked = False
+    for step in steps:
+        print(f"[{EXPERIMENTS[step.experiment]}] {step.text}", flush=True)
+        status = run_step(step, parity, timings)
+        worked |= status != "done before"
+        timings_path.write_text(json.dumps(timings, indent=1) + "\n")
+        print(f"  -> {status}", flush=True)
+    provenance = ROOT / RUNS / mode / "machine.json"
+    if worked or not provenance.is_file():  # else keep the provenance of the invocation that did the work
+        info.update(wall_seconds=round(time.perf_counter() - tic, 1), finished=now(), load_average_end=os.getloadavg())
+        provenance.write_text(json.dumps(info, indent=1) + "\n")
+    info = json.loads(provenance.read_text())
+
+    sys.path.insert(0, str(ROOT / "experiments"))
+    import report  # reads only results files (pandas, matplotlib)
+
+    target = ROOT / ("reports" if mode == "full" else "reports/quick")
+    written = report.write(mode, {name: ROOT / path for name, path in outputs(steps).items()}, steps, timings, info, target)
+    print(f"wrote {written}")
+
+
+if __name__ == "__main__":
+    main()
