@@ -14,19 +14,23 @@ METRIC_ORDER = (
 )
 
 
+def median_reached(values: list) -> float | None:
+    """Median over seeds, an unreached seed (None) counting as infinitely slow; None unless it is finite."""
+    median = float(np.median([np.inf if v is None else v for v in values])) if values else np.inf
+    return median if np.isfinite(median) else None
+
+
 def data_fields(result: RunResult) -> dict:
     """What the repetition schedule adds: compute to target and how much data it took (issue 4)."""
     from parity import data, schedule
 
     cfg = result.cfg
     to_target = [None if s is None else s * cfg.batch_size for s in result.steps_to_target]
-    reached = [s for s in to_target if s is not None]
-    median = float(np.median([s if s is not None else np.inf for s in to_target]))
     return {
         "epochs": schedule.epochs_seen(cfg, result.steps_done),
         "unique_samples": data.unique_samples(cfg, result.steps_done, result.state.key_data),
         "samples_to_target": to_target,
-        "median_samples_to_target": median if 2 * len(reached) >= cfg.seeds and np.isfinite(median) else None,
+        "median_samples_to_target": median_reached(to_target),
     }
 
 
@@ -54,14 +58,13 @@ def summarize(result: RunResult) -> dict:
     last = result.history[-1] if result.history else {}
     diverged = [bool(v) for v in last.get("diverged", np.zeros(cfg.seeds, bool))]
     final_acc = [float(v) for v in last.get("test_acc", np.full(cfg.seeds, np.nan))]
-    median = float(np.median([s if s is not None else np.inf for s in stt])) if 2 * len(reached) >= cfg.seeds else None
     return {
         "seeds": cfg.seed_values,
         "support": [int(i) for i in result.support],
         "steps_to_target": stt,
         "final_test_acc": final_acc,
         "diverged": diverged,
-        "median_steps_to_target": median if median is None or np.isfinite(median) else None,
+        "median_steps_to_target": median_reached(stt),
         "solved": len(reached),
         "steps": result.steps_done,
         "samples_seen": result.steps_done * cfg.batch_size,
