@@ -14,7 +14,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,plot]'
 	touch $(STAMP)
 
+# The layering test is part of the suite; ruff keeps the style (check and format) the same everywhere.
 test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
 
 test-all: install

@@ -8,9 +8,10 @@ from typing import Optional
 
 import typer
 
-from parity import cli_options as opts, devices
-from parity.config import TRAIN_FIELDS, ConfigError, FIELDS
-from parity.sweep_cli import SWEEP_OPTIONS
+from parity.config import FIELDS, TRAIN_FIELDS, ConfigError
+from parity.engine import devices
+from parity.shell import options as opts
+from parity.shell.sweep import SWEEP_OPTIONS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="A command-line lab for sparse-parity learning in JAX.")
 
@@ -22,13 +23,16 @@ def _group() -> None:
 
 def _train(ctx: typer.Context, config: Optional[Path], out: Optional[Path], overwrite: bool, json: bool, **fields):
     """Train a batch of seeds of a 2-layer MLP on (d, k) sparse parity with SGD."""
-    from parity import render  # deferred: keeps `parity --help` fast
+    from parity.runs.runner import run_train  # deferred: keeps `parity --help` fast
+    from parity.shell import render
 
     cfg = opts.build_config(ctx, config, fields)
     if cfg.teacher is not None:
         raise ConfigError(f"--config {config}: teacher is an option of parity distill, not parity train")
     out = opts.resolve_out(cfg, out, overwrite)
-    summary = render.run_with_progress(cfg, out, quiet=json, fresh=overwrite)
+    devices.enable_compilation_cache()
+    with render.TrainProgress(cfg, quiet=json) as progress:
+        summary = run_train(cfg, out, on_segment=progress.on_segment, fresh=overwrite)
     render.finish(summary, out, as_json=json)
 
 
@@ -37,17 +41,18 @@ app.command("train")(opts.with_config_options(_train, fields=TRAIN_FIELDS))
 
 def _distill(ctx: typer.Context, config: Optional[Path], out: Optional[Path], overwrite: bool, json: bool, **fields):
     """Train students on the outputs of a teacher run's checkpoints (--teacher RUN --teacher-step SPEC)."""
-    from functools import partial
+    from parity.runs import teacher as distill
+    from parity.runs.runner import run_train
+    from parity.shell import render
 
-    from parity import distill, render
-    from parity.runner import run_train
-
-    cfg = distill.student_config(opts.given_values(ctx, config, fields))
-    teacher = distill.prepare(cfg)
+    cfg, record = distill.student(opts.given_values(ctx, config, fields))
+    teacher = distill.prepare(cfg, record)
     out = opts.resolve_out(cfg, out, overwrite)
     if out.absolute() == teacher.saved.run.absolute():
         raise ConfigError(f"--out {out}: is the teacher run; choose another directory")
-    summary = render.run_with_progress(cfg, out, quiet=json, run=partial(run_train, teacher=teacher, fresh=overwrite))
+    devices.enable_compilation_cache()
+    with render.TrainProgress(cfg, quiet=json) as progress:
+        summary = run_train(cfg, out, on_segment=progress.on_segment, teacher=teacher, fresh=overwrite)
     render.finish(summary, out, as_json=json)
 
 
@@ -62,8 +67,8 @@ def _checkpoints(
     """List a run's saved steps with each seed's test accuracy there."""
     import json as json_lib
 
-    from parity import render, tables
-    from parity.checkpoints import SavedRun
+    from parity.runs.saved import SavedRun
+    from parity.shell import render, tables
 
     listing = SavedRun(run).listing()
     if json:
@@ -82,11 +87,13 @@ def _probe(
         raise ConfigError(f"--samples {samples}: must be a positive integer")
     import pandas as pd
 
-    from parity import io, probe, render, tables
-    from parity.checkpoints import SavedRun
+    from parity.runs import files as io
+    from parity.runs import probe
+    from parity.runs.saved import SavedRun
+    from parity.shell import render, tables
 
     saved = SavedRun(run)
-    render.enable_compilation_cache()
+    devices.enable_compilation_cache()
     columns = probe.probe_run(saved, samples)
     io.write_table(saved.run / probe.TABLE, columns)
     render.out_console.print(tables.probe_table(pd.DataFrame(columns), f"probe of {run} ({samples:,} samples)"))
@@ -96,15 +103,18 @@ def _probe(
 @app.command()
 def doctor(json: bool = typer.Option(False, "--json", help="print the report as JSON")) -> None:
     """Print versions, devices, cores, the compilation cache and which optional extras are installed."""
-    from parity import doctor as doc, render
+    from parity.shell import doctor as doc
+    from parity.shell import render
 
     render.print_doctor(doc.report(), as_json=json)
 
 
-def _sweep(ctx: typer.Context, target: str, out: Optional[Path], zip: list[str], workers: Optional[int], executor: str,
-           max_runs: int, yes: bool, **options):
+def _sweep(
+    ctx: typer.Context, target: str, out: Optional[Path], zip: list[str], workers: Optional[int], executor: str, max_runs: int, yes: bool, **options
+):
     """Run a grid of runs of one command: every option takes a comma list (or read FILE.toml); resumable."""
-    from parity import grid, sweep_cli
+    from parity.shell import sweep as sweep_cli
+    from parity.sweeps import grid
 
     lists = {n: v for n, v in options.items() if v is not None and not n.startswith("slurm_")}
     slurm = sweep_cli.slurm_options(executor, workers, {n: v for n, v in options.items() if n.startswith("slurm_")})
@@ -123,7 +133,7 @@ def results(
     csv: Optional[Path] = typer.Option(None, "--csv", help="also write every row (one per run and seed) to this CSV file"),
 ):
     """Rebuild DIR/results.parquet from the finished runs and print the table grouped by the swept options."""
-    from parity import sweep_cli
+    from parity.shell import sweep as sweep_cli
 
     sweep_cli.show_results(dir, csv)
 
@@ -138,7 +148,7 @@ def plot(
     out: Optional[Path] = typer.Option(None, "--out", help="PNG file (default DIR/<y>-vs-<x>.png)"),
 ):
     """Write a PNG of one results column against another: median and spread over seeds."""
-    from parity import sweep_cli
+    from parity.shell import sweep as sweep_cli
 
     sweep_cli.plot(dir, x, y, hue, logy, out)
 

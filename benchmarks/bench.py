@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from parity import devices  # noqa: E402
+from parity.engine import devices  # noqa: E402
 
 devices.configure_cpu_workers()  # as the CLI does, before jax is imported
 
@@ -29,7 +29,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
 from parity.config import TrainConfig  # noqa: E402
-from parity.train import Engine  # noqa: E402
+from parity.engine.segment import Engine  # noqa: E402
 
 TEACHER = TrainConfig(d=50, k=3, width=1000)
 # name, config, parity steps per timing, torch steps per timing (0: no reference), plain step it is compared with
@@ -41,7 +41,13 @@ CONFIGS = [
     # distillation: a width-100 student of a width-1000 teacher, against the plain width-100 step
     ("distill w1000->w100", TrainConfig(d=50, k=3, width=100, seeds=8, teacher="bench", alpha=0.0), 5_000, 0, "d50 w100"),
     # full-batch gradient descent on a pool of 16384, against online batches of the same size
-    ("pool 16384 full-batch", TrainConfig(d=50, k=3, width=100, seeds=8, data="pool", pool_size=16384, batch_size=16384), 40, 0, "online batch 16384"),
+    (
+        "pool 16384 full-batch",
+        TrainConfig(d=50, k=3, width=100, seeds=8, data="pool", pool_size=16384, batch_size=16384),
+        40,
+        0,
+        "online batch 16384",
+    ),
     ("online batch 16384", TrainConfig(d=50, k=3, width=100, seeds=8, batch_size=16384), 40, 0, None),
 ]
 TARGETS = {"d50 w100": 150_000, "d50 w1000": 20_000}
@@ -73,9 +79,7 @@ def parity_timer(cfg: TrainConfig, steps: int):
     """Returns a function that times one segment of `steps` steps (compiled beforehand)."""
     cfg = dataclasses.replace(cfg, steps=steps, eval_every=steps, early_stop=False)
     if cfg.teacher is not None:  # a random width-1000 teacher: the cost of its forward pass is what matters
-        from parity.distill import DistillEngine
-
-        engine = DistillEngine(cfg, teacher_cfg=TEACHER)
+        engine = Engine(cfg, teacher_cfg=TEACHER)
         teacher = engine.teacher_model.init(jax.random.PRNGKey(1), jnp.zeros((1, cfg.d)))
         problem = engine.problem()._replace(teacher=teacher)
     else:
@@ -133,7 +137,11 @@ def main() -> None:
             if has_torch and n_torch:
                 ref.append(torch_sps(cfg.d, cfg.k, cfg.width, cfg.batch_size, n_torch))
         row = {
-            "config": name, "d": cfg.d, "width": cfg.width, "batch": cfg.batch_size, "seeds": cfg.seeds,
+            "config": name,
+            "d": cfg.d,
+            "width": cfg.width,
+            "batch": cfg.batch_size,
+            "seeds": cfg.seeds,
             "parity_model_steps_per_second": statistics.median(ours),
             "torch_model_steps_per_second": statistics.median(ref) if ref else None,
         }
@@ -151,8 +159,12 @@ def main() -> None:
             r["slowdown_vs_plain"] = by_name[r["versus"]]["parity_model_steps_per_second"] / r["parity_model_steps_per_second"]
     result = {
         "date": date.today().isoformat(),
-        "machine": {"processor": platform.processor() or platform.machine(), "cores": len(jax.local_devices()),
-                    "devices": [str(d) for d in jax.local_devices()], "platform": platform.platform()},
+        "machine": {
+            "processor": platform.processor() or platform.machine(),
+            "cores": len(jax.local_devices()),
+            "devices": [str(d) for d in jax.local_devices()],
+            "platform": platform.platform(),
+        },
         "versions": {"jax": jax.__version__, "torch": _torch_version()},
         "matmul_peak_gflops": peak,
         "rows": rows,
@@ -178,7 +190,9 @@ def markdown_table(result: dict) -> str:
         torch_sps, target = r["torch_model_steps_per_second"], r["target"]
         met = "" if target is None else (" (met)" if r["parity_model_steps_per_second"] >= target else " (missed)")
         cells = [
-            r["config"], str(r["seeds"]), f"{r['parity_model_steps_per_second']:,.0f}",
+            r["config"],
+            str(r["seeds"]),
+            f"{r['parity_model_steps_per_second']:,.0f}",
             "-" if torch_sps is None else f"{torch_sps:,.0f}",
             f"{r['speedup']:.1f}x" if "speedup" in r else "-",
             f"{r['parity_utilisation']:.0%}",
@@ -187,8 +201,11 @@ def markdown_table(result: dict) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     cli = result["cli"]
-    lines += ["", f"`parity --help`: {cli['help_seconds']:.2f} s; `parity train` with defaults on a warm machine "
-                  f"(compilation cache filled), process start to summary: {cli['train_defaults_warm_seconds']:.2f} s."]
+    lines += [
+        "",
+        f"`parity --help`: {cli['help_seconds']:.2f} s; `parity train` with defaults on a warm machine "
+        f"(compilation cache filled), process start to summary: {cli['train_defaults_warm_seconds']:.2f} s.",
+    ]
     return "\n".join(lines)
 
 
@@ -221,8 +238,11 @@ def _torch_version():
 
 
 def _print_row(row: dict) -> None:
-    print(f"  {row['config']}: parity {row['parity_model_steps_per_second']:,.0f}/s"
-          + (f", torch {row['torch_model_steps_per_second']:,.0f}/s" if row["torch_model_steps_per_second"] else ""), file=sys.stderr)
+    print(
+        f"  {row['config']}: parity {row['parity_model_steps_per_second']:,.0f}/s"
+        + (f", torch {row['torch_model_steps_per_second']:,.0f}/s" if row["torch_model_steps_per_second"] else ""),
+        file=sys.stderr,
+    )
 
 
 def _print_table(result: dict) -> None:
@@ -235,12 +255,22 @@ def _print_table(result: dict) -> None:
     for r in result["rows"]:
         fmt = lambda v, f="{:,.0f}": "-" if v is None else f.format(v)  # noqa: E731
         met = "" if r["target"] is None else (" ok" if r["parity_model_steps_per_second"] >= r["target"] else " MISSED")
-        table.add_row(r["config"], str(r["seeds"]), fmt(r["parity_model_steps_per_second"]), fmt(r["torch_model_steps_per_second"]),
-                      fmt(r.get("speedup"), "{:.1f}x"), fmt(r["parity_utilisation"], "{:.0%}"), fmt(r.get("torch_utilisation"), "{:.0%}"),
-                      fmt(r["target"]) + met, fmt(r.get("slowdown_vs_plain"), "{:.2f}x slower"))
+        table.add_row(
+            r["config"],
+            str(r["seeds"]),
+            fmt(r["parity_model_steps_per_second"]),
+            fmt(r["torch_model_steps_per_second"]),
+            fmt(r.get("speedup"), "{:.1f}x"),
+            fmt(r["parity_utilisation"], "{:.0%}"),
+            fmt(r.get("torch_utilisation"), "{:.0%}"),
+            fmt(r["target"]) + met,
+            fmt(r.get("slowdown_vs_plain"), "{:.2f}x slower"),
+        )
     cli = result["cli"]
-    table.caption = (f"float32 matmul peak {result['matmul_peak_gflops']:.0f} GFLOP/s; `parity --help` {cli['help_seconds']:.2f}s; "
-                     f"`parity train` defaults, warm {cli['train_defaults_warm_seconds']:.2f}s")
+    table.caption = (
+        f"float32 matmul peak {result['matmul_peak_gflops']:.0f} GFLOP/s; `parity --help` {cli['help_seconds']:.2f}s; "
+        f"`parity train` defaults, warm {cli['train_defaults_warm_seconds']:.2f}s"
+    )
     Console().print(table)
 
 

@@ -2,7 +2,7 @@
 
 Reads only results files (results.parquet, metrics.parquet, probe.parquet, summary.json,
 config.json) with pandas and draws with matplotlib; never imports the trainer. Every verdict
-comes from parity.claims, computed from these files.
+comes from parity.analysis.claims, computed from these files.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from presets import EXPERIMENTS, header
 
-from parity import claims as C
+from parity.analysis import claims as C
 
 FIGURE_DPI = 100
 ARMS = {"labels": "labels only", "final": "one-shot (final teacher)", "progressive": "progressive"}  # else two-stage
@@ -84,8 +85,9 @@ def figure_scaling(rows: pd.DataFrame, out: Path) -> str:
         for (k, group), fit in zip(part.groupby("k"), ex.itertuples()):
             ds = np.array(sorted(group.d.unique()))
             q = np.array([C.quartiles(group.loc[group.d == d, "steps_to_target"]) for d in ds])
-            line = ax.errorbar(ds, q[:, 1], yerr=[q[:, 1] - q[:, 0], q[:, 2] - q[:, 1]], fmt="o", capsize=3,
-                               label=f"k = {k}: slope {fit.exponent:.2f}")
+            line = ax.errorbar(
+                ds, q[:, 1], yerr=[q[:, 1] - q[:, 0], q[:, 2] - q[:, 1]], fmt="o", capsize=3, label=f"k = {k}: slope {fit.exponent:.2f}"
+            )
             finite = np.isfinite(q[:, 1])
             if finite.sum() >= 2:
                 coef = np.polyfit(np.log(ds[finite]), np.log(q[finite, 1]), 1)
@@ -189,8 +191,16 @@ def figure_repetition(rows: pd.DataFrame, a_over_w: dict[str, pd.DataFrame], out
         if not randomised.empty:
             r = C.quartiles(randomised.samples_to_target)
             n = float(randomised.pool_size.iloc[0])
-            ax.errorbar([n * 0.93], [r[1]], yerr=[[r[1] - r[0]], [r[2] - r[1]]], fmt="s", capsize=3, color=f"C{i}", mfc="white",
-                        label=f"random labels on 2^{int(np.log2(n))} first, lr {lr:g}")
+            ax.errorbar(
+                [n * 0.93],
+                [r[1]],
+                yerr=[[r[1] - r[0]], [r[2] - r[1]]],
+                fmt="s",
+                capsize=3,
+                color=f"C{i}",
+                mfc="white",
+                label=f"random labels on 2^{int(np.log2(n))} first, lr {lr:g}",
+            )
     ax.set_xscale("log", base=2)
     _plain_log_y(ax)
     ax.set_xlabel("pool size N (samples, log scale)")
@@ -229,11 +239,17 @@ def scaling_section(sweep: Path, out: Path) -> tuple[list[str], list[C.Claim]]:
     table = rows.groupby(["width", "k", "d"]).steps_to_target.apply(lambda v: C.quartiles(v)[1]).unstack("d")
     solved = rows.groupby(["width", "k", "d"]).steps_to_target.apply(lambda v: int(v.notna().sum())).unstack("d")
     ds = list(table.columns)
-    lines += [f"Median steps to 99% test accuracy over {rows.seed.nunique()} seeds (in brackets, how many reached it where not all did):", "",
-              "| width | k | " + " | ".join(f"d = {d}" for d in ds) + " |", "|---|---|" + "---|" * len(ds)]
+    lines += [
+        f"Median steps to 99% test accuracy over {rows.seed.nunique()} seeds (in brackets, how many reached it where not all did):",
+        "",
+        "| width | k | " + " | ".join(f"d = {d}" for d in ds) + " |",
+        "|---|---|" + "---|" * len(ds),
+    ]
     n_seeds = rows.seed.nunique()
     for (width, k), medians in table.iterrows():
-        cells = [C.number(m) + ("" if solved.loc[(width, k), d] == n_seeds else f" ({solved.loc[(width, k), d]}/{n_seeds})") for d, m in medians.items()]
+        cells = [
+            C.number(m) + ("" if solved.loc[(width, k), d] == n_seeds else f" ({solved.loc[(width, k), d]}/{n_seeds})") for d, m in medians.items()
+        ]
         lines.append(f"| {width} | {k} | " + " | ".join(cells) + " |")
     lines += ["", f"![steps to target against d]({figure_scaling(rows, out)})", ""]
     for width in sorted(rows.width.unique()):
@@ -246,8 +262,12 @@ def scaling_section(sweep: Path, out: Path) -> tuple[list[str], list[C.Claim]]:
     pick = narrow[narrow.d == narrow.d.max()].iloc[0]
     metrics = run_metrics(sweep, pick.run_id)
     title = f"({int(pick.d)}, 3), width {int(pick.width)}"
-    lines += [f"Hidden progress in one run, {title} (evaluated every {int(pick.eval_every)} steps):", "",
-              f"![hidden progress]({figure_hidden_progress(metrics, title, out)})", ""]
+    lines += [
+        f"Hidden progress in one run, {title} (evaluated every {int(pick.eval_every)} steps):",
+        "",
+        f"![hidden progress]({figure_hidden_progress(metrics, title, out)})",
+        "",
+    ]
     found += [C.claim_weights_move_on_plateau(metrics), C.claim_support_moves_first(metrics)]
     return lines, found
 
@@ -267,25 +287,41 @@ def distillation_section(teacher: Path, labels: Path, students: Path, out: Path)
     names = {arm: arm_label(arm, auto_step) for arm in rows.arm.unique()}
     order = sorted(names, key=lambda a: (["labels", "final", "progressive"].index(a) if a in ARMS else 9, a))
     widths = sorted(rows.width.unique(), reverse=True)
-    lines = [f"Teacher: {len(summary['seeds'])} seeds, steps to 99%: {', '.join(C.number(s) if s else 'not reached' for s in summary['steps_to_target'])}; "
-             f"seed 0 teaches.", "",
-             "Student steps to 99% test accuracy, median (IQR; seeds that reached it):", "",
-             "| arm | " + " | ".join(f"width {w}" for w in widths) + " |", "|---|" + "---|" * len(widths)]
+    lines = [
+        f"Teacher: {len(summary['seeds'])} seeds, steps to 99%: {', '.join(C.number(s) if s else 'not reached' for s in summary['steps_to_target'])}; "
+        f"seed 0 teaches.",
+        "",
+        "Student steps to 99% test accuracy, median (IQR; seeds that reached it):",
+        "",
+        "| arm | " + " | ".join(f"width {w}" for w in widths) + " |",
+        "|---|" + "---|" * len(widths),
+    ]
     for arm in order:
         cells = [C.spread(rows.loc[(rows.arm == arm) & (rows.width == w), "steps_to_target"]) for w in widths]
         lines.append(f"| {names[arm]} | " + " | ".join(cells) + " |")
-    lines += ["", f"![students]({figure_students(curves, names, out)})", "",
-              f"![teacher probe]({figure_probe(probe, auto_step, out)})", ""]
+    lines += ["", f"![students]({figure_students(curves, names, out)})", "", f"![teacher probe]({figure_probe(probe, auto_step, out)})", ""]
     found = []
     for w in widths:
         base = rows.loc[(rows.arm == "labels") & (rows.width == w), "steps_to_target"]
         for arm in order:
             if arm in ("labels", "final"):
                 continue
-            found.append(C.claim_faster(base, rows.loc[(rows.arm == arm) & (rows.width == w), "steps_to_target"],
-                                        f"{names[arm]} students (width {w}) reach 99% at least 2x sooner than labels-only", 2.0))
-        found.append(C.claim_not_faster(base, rows.loc[(rows.arm == "final") & (rows.width == w), "steps_to_target"],
-                                        f"one-shot students from the final teacher (width {w}) are within 1.5x of labels-only", 1.5))
+            found.append(
+                C.claim_faster(
+                    base,
+                    rows.loc[(rows.arm == arm) & (rows.width == w), "steps_to_target"],
+                    f"{names[arm]} students (width {w}) reach 99% at least 2x sooner than labels-only",
+                    2.0,
+                )
+            )
+        found.append(
+            C.claim_not_faster(
+                base,
+                rows.loc[(rows.arm == "final") & (rows.width == w), "steps_to_target"],
+                f"one-shot students from the final teacher (width {w}) are within 1.5x of labels-only",
+                1.5,
+            )
+        )
     found.append(C.claim_probe_peak(probe))
     return lines, found
 
@@ -294,15 +330,26 @@ def full_batch_lines(sweep: Path) -> tuple[list[str], list[C.Claim]]:
     """Full-batch gradient descent on pools of two sizes: steps and compute to 99% per learning rate."""
     rows = pd.read_parquet(sweep / "results.parquet")
     lrs, sizes = sorted(rows.lr.unique()), sorted(rows.pool_size.unique())
-    lines = ["Full-batch gradient descent (batch = pool): steps and samples (steps x pool) to 99%, median (IQR; seeds that reached it):", "",
-             "| pool | " + " | ".join(f"lr {lr:g}: steps | lr {lr:g}: samples" for lr in lrs) + " |", "|---|" + "---|---|" * len(lrs)]
+    lines = [
+        "Full-batch gradient descent (batch = pool): steps and samples (steps x pool) to 99%, median (IQR; seeds that reached it):",
+        "",
+        "| pool | " + " | ".join(f"lr {lr:g}: steps | lr {lr:g}: samples" for lr in lrs) + " |",
+        "|---|" + "---|---|" * len(lrs),
+    ]
     for n in sizes:
-        cells = [C.spread(rows.loc[(rows.pool_size == n) & (rows.lr == lr), column]) for lr in lrs for column in ("steps_to_target", "samples_to_target")]
+        cells = [
+            C.spread(rows.loc[(rows.pool_size == n) & (rows.lr == lr), column]) for lr in lrs for column in ("steps_to_target", "samples_to_target")
+        ]
         lines.append(f"| {schedule_label_of(n)} | " + " | ".join(cells) + " |")
     low = rows[rows.lr == min(lrs)]
     small, large = (low.loc[low.pool_size == n, "steps_to_target"] for n in (sizes[0], sizes[-1]))
-    claim = C.claim_sooner(large, small, f"with full-batch GD at lr {min(lrs):g}, the {schedule_label_of(sizes[0])} reaches 99% in fewer "
-                                         f"steps than the {schedule_label_of(sizes[-1])} (each of its steps also costs {sizes[-1] // sizes[0]}x less)", unit="steps")
+    claim = C.claim_sooner(
+        large,
+        small,
+        f"with full-batch GD at lr {min(lrs):g}, the {schedule_label_of(sizes[0])} reaches 99% in fewer "
+        f"steps than the {schedule_label_of(sizes[-1])} (each of its steps also costs {sizes[-1] // sizes[0]}x less)",
+        unit="steps",
+    )
     return lines + [""], [claim]
 
 
@@ -312,8 +359,12 @@ def repetition_section(sweep: Path, out: Path, full_batch: Path | None = None) -
     batch = int(rows.batch_size.iloc[0])
     lrs = sorted(rows.lr.unique())
     arms = list(dict.fromkeys(rows.sort_values(["data", "random_labels_steps", "pool_size"], ascending=[False, True, True]).arm))
-    lines = [f"Samples to 99% test accuracy (steps x batch {batch}), median (IQR; seeds that reached it):", "",
-             "| arm | " + " | ".join(f"lr {lr:g}" for lr in lrs) + " |", "|---|" + "---|" * len(lrs)]
+    lines = [
+        f"Samples to 99% test accuracy (steps x batch {batch}), median (IQR; seeds that reached it):",
+        "",
+        "| arm | " + " | ".join(f"lr {lr:g}" for lr in lrs) + " |",
+        "|---|" + "---|" * len(lrs),
+    ]
     for arm in arms:
         lines.append(f"| {arm} | " + " | ".join(C.spread(rows.loc[(rows.arm == arm) & (rows.lr == lr), "samples_to_target"]) for lr in lrs) + " |")
     low = rows[rows.lr == min(lrs)]
@@ -324,17 +375,34 @@ def repetition_section(sweep: Path, out: Path, full_batch: Path | None = None) -
     pick = lambda part, arm: part.loc[part.arm == arm, "samples_to_target"]
     small, large, fresh = schedule_label_of(sizes[0]), schedule_label_of(sizes[-1]), "fresh data"
     found.append(C.claim_sooner(pick(low, fresh), pick(low, small), f"at lr {min(lrs):g}, the {small} reaches 99% with less compute than fresh data"))
-    found.append(C.claim_sooner(pick(low, large), pick(low, small), f"at lr {min(lrs):g}, the {small} reaches 99% with less compute than the {large}"))
+    found.append(
+        C.claim_sooner(pick(low, large), pick(low, small), f"at lr {min(lrs):g}, the {small} reaches 99% with less compute than the {large}")
+    )
     randomised = [a for a in arms if "random labels" in a]
     for arm in randomised:
-        found.append(C.claim_sooner(pick(low, fresh), pick(low, arm), f"at lr {min(lrs):g}, {arm} reaches 99% with less compute than fresh data alone"))
-    groups = [(arm, [float(m.loc[m.step == RANDOM_LABELS_STEP].set_index("seed_index").a_over_w.get(i, np.nan)) for i in sorted(m.seed_index.unique())])
-              for arm, m in curves.items() if arm in [schedule_label_of(n) for n in sizes] + [fresh]]
-    found.append(C.claim_decreasing(groups, f"||a|| / ||W||_F at step {RANDOM_LABELS_STEP} (lr {min(lrs):g}) falls from the smallest pool through larger ones to fresh data (the mechanism)"))
+        found.append(
+            C.claim_sooner(pick(low, fresh), pick(low, arm), f"at lr {min(lrs):g}, {arm} reaches 99% with less compute than fresh data alone")
+        )
+    groups = [
+        (arm, [float(m.loc[m.step == RANDOM_LABELS_STEP].set_index("seed_index").a_over_w.get(i, np.nan)) for i in sorted(m.seed_index.unique())])
+        for arm, m in curves.items()
+        if arm in [schedule_label_of(n) for n in sizes] + [fresh]
+    ]
+    found.append(
+        C.claim_decreasing(
+            groups,
+            f"||a|| / ||W||_F at step {RANDOM_LABELS_STEP} (lr {min(lrs):g}) falls from the smallest pool through larger ones to fresh data (the mechanism)",
+        )
+    )
     if len(lrs) > 1:
         high = rows[rows.lr == max(lrs)]
-        found.append(C.claim_gap_shrinks((pick(low, fresh), pick(low, small)), (pick(high, fresh), pick(high, small)),
-                                         f"a larger learning rate ({max(lrs):g} vs {min(lrs):g}) shrinks the gap between fresh data and the {small}"))
+        found.append(
+            C.claim_gap_shrinks(
+                (pick(low, fresh), pick(low, small)),
+                (pick(high, fresh), pick(high, small)),
+                f"a larger learning rate ({max(lrs):g} vs {min(lrs):g}) shrinks the gap between fresh data and the {small}",
+            )
+        )
     if full_batch is not None:
         more, claims = full_batch_lines(full_batch)
         lines += more
@@ -353,8 +421,6 @@ def write(mode: str, dirs: dict[str, Path], steps, timings: dict, info: dict, ta
     dirs: each preset's results directory by name (scaling, teacher, labels, students, repetition);
     steps: the plan that produced them (reproduce.Step); timings: wall seconds per command text.
     """
-    from reproduce import EXPERIMENTS, header
-
     figures = target / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     sections = {
@@ -371,30 +437,57 @@ def write(mode: str, dirs: dict[str, Path], steps, timings: dict, info: dict, ta
         files = list(dict.fromkeys(s.preset for s in mine))
         questions = [f"- `{p.name}`: {header(p)['# Question:'][0]}" for p in files]
         tried = [f"From `{p.name}`'s notes: {header(p)['# Tried:'][0]}" for p in files if "# Tried:" in header(p)]
-        body += [f"## {number}. {title}", "", "Questions (from the presets):", "", *questions, "", *tried, *([""] if tried else []),
-                 f"Commands ({mode}), from `experiments/papers/`:", "", "```", *[s.text for s in mine], "```", "",
-                 *lines, "Claims:", ""]
+        body += [
+            f"## {number}. {title}",
+            "",
+            "Questions (from the presets):",
+            "",
+            *questions,
+            "",
+            *tried,
+            *([""] if tried else []),
+            f"Commands ({mode}), from `experiments/papers/`:",
+            "",
+            "```",
+            *[s.text for s in mine],
+            "```",
+            "",
+            *lines,
+            "Claims:",
+            "",
+        ]
         body += [f"- {claim.line()}" for claim in found] + [""]
         verdicts += [(number, claim) for claim in found]
     head = [
-        "# Reproducing the papers at laptop scale", "",
+        "# Reproducing the papers at laptop scale",
+        "",
         f"Written by `make reproduce{' QUICK=1' if mode == 'quick' else ''}` (the {mode} version) on "
         f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC from runs of commit {info.get('git_commit')}. Every verdict below is "
         "computed from the results files by `parity/claims.py`; none is written by hand. Numbers are medians over "
         "seeds with their interquartile range (IQR); a seed that never reached the target counts as slower than any "
-        "that did.", "",
-        "## Claims", "", "| experiment | claim | verdict |", "|---|---|---|",
-        *[f"| {n} | {c.text.replace('|', chr(92) + '|')} | **{c.verdict}** |" for n, c in verdicts], "",
-        "## Machine and wall times", "",
+        "that did.",
+        "",
+        "## Claims",
+        "",
+        "| experiment | claim | verdict |",
+        "|---|---|---|",
+        *[f"| {n} | {c.text.replace('|', chr(92) + '|')} | **{c.verdict}** |" for n, c in verdicts],
+        "",
+        "## Machine and wall times",
+        "",
         f"{info.get('processor')}, {info.get('cores')} cores, {info.get('platform')}; JAX backend {info.get('backend')}. "
-        "Versions: " + ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items()) + ".", "",
-        "| experiment | wall time |", "|---|---|",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items()) + ".",
+        "",
+        "| experiment | wall time |",
+        "|---|---|",
         *[f"| {title} | {_seconds(t) if t is not None else 'n/a'} |" for title, t in times.items()],
-        f"| all (sum) | {_seconds(sum(t for t in times.values() if t))} |", "",
+        f"| all (sum) | {_seconds(sum(t for t in times.values() if t))} |",
+        "",
         "Wall time per experiment is the sum of its commands' times when they last did work (the teacher is shared "
         "by the quick and the full version and counts in both). The machine may be shared: load average "
         f"{_load(info.get('load_average_start'))} at the start and {_load(info.get('load_average_end'))} at the end of the "
-        f"last invocation, which took {_seconds(info.get('wall_seconds', 0))}.", "",
+        f"last invocation, which took {_seconds(info.get('wall_seconds', 0))}.",
+        "",
     ]
     path = target / "REPORT.md"
     path.write_text("\n".join(head + body))

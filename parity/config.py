@@ -13,16 +13,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from parity import data_plan, teacher_spec
+from parity.errors import ConfigError, require
+
 ACTIVATIONS = ("relu", "gelu", "tanh", "poly")
 INITS = ("torch", "gaussian", "sparse")
 LOSSES = ("hinge", "logistic", "square", "ce")
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "signsgd")
 SCHEDULES = ("constant", "cosine", "warmup-cosine")
 DISTILL_LOSSES = ("kl", "mse")
-
-
-class ConfigError(ValueError):
-    """Bad user input: one line that names the option, the value and what is allowed."""
 
 
 def opt(default, help: str, flags: tuple[str, ...] = (), choices: tuple[str, ...] = (), group: str = ""):
@@ -71,15 +70,26 @@ class TrainConfig:
     early_stop: bool = opt(True, "stop once every seed has reached --target-acc", group="engine")
 
     # ----- repetition schedules (issue 4): where the training samples come from; see parity/schedule.py -----
-    data: str = opt("online", "online: a fresh batch every step; pool: --pool-size samples drawn once, visited in epochs", choices=("online", "pool"), group="data")
+    data: str = opt(
+        "online",
+        "online: a fresh batch every step; pool: --pool-size samples drawn once, visited in epochs",
+        choices=("online", "pool"),
+        group="data",
+    )
     pool_size: int = opt(16384, "samples in the pool for --data pool (1 to 2^24)", group="data")
     data_seed: int = opt(0, "seed that draws the pool (per-seed pools fold in each seed)", group="data")
     epochs: float = opt(0.0, "passes over the pool: sets the steps to ceil(E x pool size / batch), instead of --steps", group="data")
-    phases: str = opt("", "N1:T1,N2:T2,...: the first N1 pool samples for T1 steps, then the first N2, ...; the last may be 'online' and may leave out :T", group="data")
+    phases: str = opt(
+        "",
+        "N1:T1,N2:T2,...: the first N1 pool samples for T1 steps, then the first N2, ...; the last may be 'online' and may leave out :T",
+        group="data",
+    )
     repeat_fraction: float = opt(0.0, "two-set training: round(p x batch) samples of every batch come from the repeated set", group="data")
     repeat_size: int = opt(1024, "samples M in the repeated set: the first M of the pool, or a set of its own with --data online", group="data")
     random_labels_steps: int = opt(0, "the first T steps train on random labels (fixed per pool sample) for the same inputs", group="data")
-    pool_per_seed: bool = opt(True, "each seed draws its own pool (--shared-pool: one pool for every seed)", flags=("--pool-per-seed/--shared-pool",), group="data")
+    pool_per_seed: bool = opt(
+        True, "each seed draws its own pool (--shared-pool: one pool for every seed)", flags=("--pool-per-seed/--shared-pool",), group="data"
+    )
     # ----- teacher checkpoints and the probe (issue 3): which steps keep their parameters -----
     save_every: int = opt(0, "save every seed's parameters at steps 0, N, 2N, ... and the last step (0: off)", group="checkpoints")
     save_steps: tuple[int, ...] | None = opt(None, "save exactly these steps, e.g. 0,500,2000", group="checkpoints")
@@ -91,7 +101,9 @@ class TrainConfig:
     teacher_step: str = opt("final", "checkpoint SPEC: STEP, final, progressive, auto, or stages like 4000:20000,final", group="distill")
     teacher_multiplier: float = opt(1.0, "progressive: at student step t the teacher is at the first saved step >= t x this", group="distill")
     alpha: float = opt(0.0, "loss = alpha x label loss + (1 - alpha) x distillation loss, alpha in [0, 1]", group="distill")
-    distill_loss: str = opt("kl", "kl: cross-entropy to the teacher's softmax(logits / tau); mse: match logits", choices=DISTILL_LOSSES, group="distill")
+    distill_loss: str = opt(
+        "kl", "kl: cross-entropy to the teacher's softmax(logits / tau); mse: match logits", choices=DISTILL_LOSSES, group="distill"
+    )
     temperature: float = opt(1.0, "tau for --distill-loss kl; 0 means the teacher's argmax (hard labels)", group="distill")
 
     # ----- derived values: properties, never written back -----
@@ -125,6 +137,15 @@ FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
 INT_LISTS = ("support", "save_steps")  # comma-separated integers on the command line
 DISTILL_FIELDS = ("teacher", "teacher_seed", "teacher_step", "teacher_multiplier", "alpha", "distill_loss", "temperature")
 TRAIN_FIELDS = [name for name in FIELDS if name not in DISTILL_FIELDS]  # what `parity train` exposes
+
+
+ALIASES = {"batch": "batch_size"}  # other spellings of a field (--batch is --batch-size)
+
+
+def field_name(key: str) -> str:
+    """`--batch-size`, `batch-size`, `batch` -> `batch_size` (or the key itself if unknown): the one rule for spellings."""
+    name = key.lstrip("-").replace("-", "_")
+    return ALIASES.get(name, name)
 
 
 def flag_of(name: str) -> str:
@@ -180,76 +201,65 @@ def coerce(name: str, value: Any) -> Any:
     return str(value)
 
 
-def _require(ok: bool, message: str) -> None:
-    if not ok:
-        raise ConfigError(message)
-
-
 def validate(cfg: TrainConfig) -> TrainConfig:
     """Raise ConfigError with one line for the first bad option; return cfg if all is well."""
     for name, f in FIELDS.items():  # nan fails every comparison below, inf passes some: refuse both first
         value = getattr(cfg, name)
-        _require(not isinstance(f.default, float) or math.isfinite(value), f"{flag_of(name)} {value}: must be a finite number")
+        require(not isinstance(f.default, float) or math.isfinite(value), f"{flag_of(name)} {value}: must be a finite number")
     for name in ("d", "width", "batch_size", "steps", "eval_every", "test_size", "seeds"):
         value = getattr(cfg, name)
-        _require(value > 0, f"{flag_of(name)} {value}: must be a positive integer")
-    _require(1 <= cfg.k <= cfg.d, f"--k {cfg.k}: must be between 1 and --d ({cfg.d})")
-    _require(cfg.lr > 0, f"--lr {cfg.lr}: must be > 0")
-    _require(0 < cfg.target_acc <= 1, f"--target-acc {cfg.target_acc}: must be in (0, 1]")
-    _require(0 <= cfg.label_noise < 0.5, f"--label-noise {cfg.label_noise}: must be in [0, 0.5)")
-    _require(cfg.weight_decay >= 0, f"--weight-decay {cfg.weight_decay}: must be >= 0")
-    _require(0 <= cfg.momentum < 1, f"--momentum {cfg.momentum}: must be in [0, 1)")
-    _require(cfg.lr_out_mult > 0, f"--lr-out-mult {cfg.lr_out_mult}: must be > 0")
-    _require(cfg.init_scale_out > 0, f"--init-scale-out {cfg.init_scale_out}: must be > 0")
-    _require(cfg.warmup_steps >= 0, f"--warmup-steps {cfg.warmup_steps}: must be >= 0")
-    _require(cfg.poly_degree >= 1, f"--poly-degree {cfg.poly_degree}: must be >= 1")
+        require(value > 0, f"{flag_of(name)} {value}: must be a positive integer")
+    require(1 <= cfg.k <= cfg.d, f"--k {cfg.k}: must be between 1 and --d ({cfg.d})")
+    require(cfg.lr > 0, f"--lr {cfg.lr}: must be > 0")
+    require(0 < cfg.target_acc <= 1, f"--target-acc {cfg.target_acc}: must be in (0, 1]")
+    require(0 <= cfg.label_noise < 0.5, f"--label-noise {cfg.label_noise}: must be in [0, 0.5)")
+    require(cfg.weight_decay >= 0, f"--weight-decay {cfg.weight_decay}: must be >= 0")
+    require(0 <= cfg.momentum < 1, f"--momentum {cfg.momentum}: must be in [0, 1)")
+    require(cfg.lr_out_mult > 0, f"--lr-out-mult {cfg.lr_out_mult}: must be > 0")
+    require(cfg.init_scale_out > 0, f"--init-scale-out {cfg.init_scale_out}: must be > 0")
+    require(cfg.warmup_steps >= 0, f"--warmup-steps {cfg.warmup_steps}: must be >= 0")
+    require(cfg.poly_degree >= 1, f"--poly-degree {cfg.poly_degree}: must be >= 1")
     for name in ("activation", "init", "loss", "optimizer", "schedule"):
         value, choices = getattr(cfg, name), FIELDS[name].metadata["choices"]
-        _require(value in choices, f"{flag_of(name)} {value!r}: unknown; allowed: {', '.join(choices)}")
+        require(value in choices, f"{flag_of(name)} {value!r}: unknown; allowed: {', '.join(choices)}")
     if cfg.init == "sparse":
-        _require(1 <= cfg.init_sparsity <= cfg.d, f"--init-sparsity {cfg.init_sparsity}: must be between 1 and --d ({cfg.d})")
+        require(1 <= cfg.init_sparsity <= cfg.d, f"--init-sparsity {cfg.init_sparsity}: must be between 1 and --d ({cfg.d})")
     if cfg.support is not None:
         s = cfg.support
         text = ",".join(map(str, s))
-        _require(len(s) == cfg.k, f"--support {text}: has {len(s)} indices, expected --k = {cfg.k}")
-        _require(len(set(s)) == len(s), f"--support {text}: indices must not repeat")
+        require(len(s) == cfg.k, f"--support {text}: has {len(s)} indices, expected --k = {cfg.k}")
+        require(len(set(s)) == len(s), f"--support {text}: indices must not repeat")
         bad = [i for i in s if not 0 <= i < cfg.d]
-        _require(not bad, f"--support {text}: index {bad[0] if bad else ''} out of range; allowed 0..{cfg.d - 1}")
-    from parity import schedule  # the data options (issue 4); imported here: schedule imports this module
-
-    schedule.validate(cfg)
+        require(not bad, f"--support {text}: index {bad[0] if bad else ''} out of range; allowed 0..{cfg.d - 1}")
+    data_plan.validate(cfg)
     _validate_checkpoints_and_distill(cfg)
     return cfg
 
 
 def _validate_checkpoints_and_distill(cfg: TrainConfig) -> None:
     """The issue-3 fields: what can be checked without reading the teacher run."""
-    from parity.teacher_schedule import parse_spec  # pure Python; imported here to avoid an import cycle
-
     for name in ("save_every", "save_log", "probe_every"):
         value = getattr(cfg, name)
-        _require(value >= 0, f"{flag_of(name)} {value}: must be >= 0 (0: off)")
+        require(value >= 0, f"{flag_of(name)} {value}: must be >= 0 (0: off)")
     if cfg.save_steps is not None:
         text = ",".join(map(str, cfg.save_steps))
         bad = [s for s in cfg.save_steps if not 0 <= s <= cfg.steps]
-        _require(not bad, f"--save-steps {text}: step {bad[0] if bad else ''} out of range; allowed 0..--steps ({cfg.steps})")
-    _require(cfg.teacher_seed >= 0, f"--teacher-seed {cfg.teacher_seed}: must be >= 0")
-    _require(cfg.teacher_multiplier > 0, f"--teacher-multiplier {cfg.teacher_multiplier}: must be > 0")
-    _require(0 <= cfg.alpha <= 1, f"--alpha {cfg.alpha}: must be in [0, 1]")
-    _require(cfg.temperature >= 0, f"--temperature {cfg.temperature}: must be > 0, or 0 for the teacher's argmax")
-    _require(cfg.distill_loss in DISTILL_LOSSES, f"--distill-loss {cfg.distill_loss!r}: unknown; allowed: {', '.join(DISTILL_LOSSES)}")
-    parse_spec(cfg.teacher_step)
+        require(not bad, f"--save-steps {text}: step {bad[0] if bad else ''} out of range; allowed 0..--steps ({cfg.steps})")
+    require(cfg.teacher_seed >= 0, f"--teacher-seed {cfg.teacher_seed}: must be >= 0")
+    require(cfg.teacher_multiplier > 0, f"--teacher-multiplier {cfg.teacher_multiplier}: must be > 0")
+    require(0 <= cfg.alpha <= 1, f"--alpha {cfg.alpha}: must be in [0, 1]")
+    require(cfg.temperature >= 0, f"--temperature {cfg.temperature}: must be > 0, or 0 for the teacher's argmax")
+    require(cfg.distill_loss in DISTILL_LOSSES, f"--distill-loss {cfg.distill_loss!r}: unknown; allowed: {', '.join(DISTILL_LOSSES)}")
+    teacher_spec.parse_spec(cfg.teacher_step)
 
 
 def from_mapping(values: dict[str, Any]) -> TrainConfig:
     """Build a validated config from field names (or flag spellings) to raw values."""
     kwargs = {}
     for key, value in values.items():
-        name = key.lstrip("-").replace("-", "_")
-        name = {"batch": "batch_size"}.get(name, name)
+        name = field_name(key)
         if name not in FIELDS:
             raise ConfigError(f"unknown option {key!r}; allowed: {', '.join(sorted(FIELDS))}")
         kwargs[name] = coerce(name, value)
-    from parity import schedule
-
-    return validate(TrainConfig(**schedule.resolve_run_length(kwargs)))
+    defaults = {name: FIELDS[name].default for name in ("pool_size", "batch_size")}
+    return validate(TrainConfig(**data_plan.resolve_run_length(kwargs, defaults)))

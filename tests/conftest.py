@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the top-level cli.py
 
-from parity import devices  # noqa: E402
+from parity.engine import devices  # noqa: E402
 
 devices.configure_cpu_workers()  # the tests run the engine as the CLI does: seeds sharded over cores
 

@@ -44,7 +44,7 @@ _trained: dict = {}
 
 def trained_teacher(tmp_path_factory):
     """One small teacher run per test session (stops early, at 900 steps), shared read-only by the tests."""
-    from parity.runner import run_train
+    from parity.runs.runner import run_train
 
     if "run" not in _trained:
         out = tmp_path_factory.mktemp("teacher") / "t"

@@ -8,14 +8,13 @@ import jax
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import tree_snapshot
 from distill_helpers import TEACHER, trained_teacher
-from parity.checkpoints import CHECKPOINTS, INDEX, SavedRun
-from parity.config import ConfigError
-from parity.runner import run_train
-from parity.train import train
 
+from parity.config import ConfigError
+from parity.engine.loop import train
+from parity.runs.runner import run_train
+from parity.runs.saved import CHECKPOINTS, INDEX, SavedRun
 
 
 @pytest.fixture
@@ -92,11 +91,14 @@ def test_corrupted_checkpoint_names_the_step_and_file(teacher, tmp_path):
         SavedRun(run).params(400)
 
 
-@pytest.mark.parametrize("make,message", [
-    (lambda p: p, "no such run directory"),
-    (lambda p: p.mkdir() or p, "not a run directory"),
-    (lambda p: (p.mkdir(), (p / "config.json").write_text(json.dumps({"config": {"d": 12, "k": 2}})))[0] or p, "no checkpoints saved"),
-])
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda p: p, "no such run directory"),
+        (lambda p: p.mkdir() or p, "not a run directory"),
+        (lambda p: (p.mkdir(), (p / "config.json").write_text(json.dumps({"config": {"d": 12, "k": 2}})))[0] or p, "no checkpoints saved"),
+    ],
+)
 def test_checkpoints_of_a_bad_run_is_one_line_exit_2(run_cli, tmp_path, make, message):
     run = make(tmp_path / "r")
     before = tree_snapshot(tmp_path)
@@ -105,13 +107,16 @@ def test_checkpoints_of_a_bad_run_is_one_line_exit_2(run_cli, tmp_path, make, me
     assert tree_snapshot(tmp_path) == before
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--save-every", "-1"], "--save-every -1: must be >= 0"),
-    (["--save-log", "-2"], "--save-log -2: must be >= 0"),
-    (["--probe-every", "-5"], "--probe-every -5: must be >= 0"),
-    (["--steps", "100", "--save-steps", "0,500"], "--save-steps 0,500: step 500 out of range"),
-    (["--save-steps", "a,b"], "--save-steps 'a,b': expected comma-separated integers"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--save-every", "-1"], "--save-every -1: must be >= 0"),
+        (["--save-log", "-2"], "--save-log -2: must be >= 0"),
+        (["--probe-every", "-5"], "--probe-every -5: must be >= 0"),
+        (["--steps", "100", "--save-steps", "0,500"], "--save-steps 0,500: step 500 out of range"),
+        (["--save-steps", "a,b"], "--save-steps 'a,b': expected comma-separated integers"),
+    ],
+)
 def test_bad_save_options_are_one_line_exit_2(run_cli, tmp_path, args, message):
     before = tree_snapshot(tmp_path)
     r = run_cli("train", *args)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from parity import claims as C
+from parity.analysis import claims as C
 
 NAN = float("nan")
 
@@ -27,10 +27,14 @@ def test_fit_exponent_recovers_a_power_law_and_skips_unsolved_points():
 def scaling_rows(exponent_of_k, seeds=6, noise=0.05):
     """steps = d^exponent(k) times a per-seed factor around 1."""
     rng = np.random.default_rng(0)
-    return pd.DataFrame([
-        {"d": d, "k": k, "seed": s, "steps_to_target": d ** exponent_of_k(k) * (1 + noise * rng.standard_normal())}
-        for k in (2, 3, 4) for d in (20, 30, 40, 50, 60, 70) for s in range(seeds)
-    ])
+    return pd.DataFrame(
+        [
+            {"d": d, "k": k, "seed": s, "steps_to_target": d ** exponent_of_k(k) * (1 + noise * rng.standard_normal())}
+            for k in (2, 3, 4)
+            for d in (20, 30, 40, 50, 60, 70)
+            for s in range(seeds)
+        ]
+    )
 
 
 def test_exponent_grows_with_k_holds_for_steeper_lines_and_fails_when_two_cross():
@@ -48,11 +52,18 @@ def plateau_metrics(support_lead: float, seeds: int = 3) -> pd.DataFrame:
     for seed in range(seeds):
         for i, step in enumerate(range(100, 1600, 100)):
             change = 0.01 * (i + 1)
-            rows.append({
-                "seed_index": seed, "step": step, "test_acc": 0.5 if i < 10 else 1.0, "w_change_inf": change,
-                "w_support_change": support_lead * change, "w_offsupport_change": change,
-                "w_support_mean": 0.05 + support_lead * change, "w_offsupport_mean": 0.05 + change,
-            })
+            rows.append(
+                {
+                    "seed_index": seed,
+                    "step": step,
+                    "test_acc": 0.5 if i < 10 else 1.0,
+                    "w_change_inf": change,
+                    "w_support_change": support_lead * change,
+                    "w_offsupport_change": change,
+                    "w_support_mean": 0.05 + support_lead * change,
+                    "w_offsupport_mean": 0.05 + change,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -83,8 +94,10 @@ def probe_table(peak_step: int, peak: float = 0.04, control: float = 0.01) -> pd
     """One teacher seed: accuracy 0.5 until step 500, rising to 1.0 at step 1000; degree-1 peak at peak_step."""
     steps = np.arange(0, 1600, 100)
     acc = np.clip(0.5 + (steps - 500) / 1000, 0.5, 1.0)
-    rows = [{"seed_index": 0, "step": s, "degree": 1, "test_acc": a, "control": control,
-             "in_support": peak if s == peak_step else control} for s, a in zip(steps, acc)]
+    rows = [
+        {"seed_index": 0, "step": s, "degree": 1, "test_acc": a, "control": control, "in_support": peak if s == peak_step else control}
+        for s, a in zip(steps, acc)
+    ]
     return pd.DataFrame(rows)
 
 

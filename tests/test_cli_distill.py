@@ -5,10 +5,10 @@ import shutil
 
 import pandas as pd
 import pytest
-
 from conftest import tree_snapshot
 from distill_helpers import trained_teacher
-from parity.checkpoints import CHECKPOINTS, INDEX
+
+from parity.runs.saved import CHECKPOINTS, INDEX
 
 STUDENT = ["--width", "8", "--loss", "ce", "--seeds", "2", "--steps", "600", "--eval-every", "100", "--test-size", "512"]
 
@@ -47,7 +47,14 @@ def test_distill_progressive_writes_the_schedule_and_the_teacher_of_each_segment
     assert distill["teacher_seed"] == 0 and distill["teacher"] == str(teacher.absolute())
     assert [(s["start"], s["end"], s["teacher_step"]) for s in distill["schedule"]] == [(0, 400, 200), (400, 600, 400)]
     metrics = pd.read_parquet(tmp_path / "s" / "metrics.parquet")
-    assert {(int(r.step), int(r.teacher_step)) for r in metrics.itertuples()} == {(100, 200), (200, 200), (300, 200), (400, 200), (500, 400), (600, 400)}
+    assert {(int(r.step), int(r.teacher_step)) for r in metrics.itertuples()} == {
+        (100, 200),
+        (200, 200),
+        (300, 200),
+        (400, 200),
+        (500, 400),
+        (600, 400),
+    }
     assert set(json.loads(r.out)) >= {"steps_to_target", "median_steps_to_target"}
 
 

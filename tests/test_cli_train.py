@@ -2,18 +2,33 @@ import json
 
 import pandas as pd
 import pytest
-
 from conftest import tree_snapshot
 
 FAST = ["--d", "12", "--k", "2", "--width", "16", "--seeds", "2", "--steps", "400", "--eval-every", "100", "--test-size", "256"]
 
 SUMMARY_FIELDS = {
-    "seeds", "steps_to_target", "final_test_acc", "diverged", "median_steps_to_target", "solved",
-    "samples_seen", "wall_seconds", "compile_seconds", "model_steps_per_second",
+    "seeds",
+    "steps_to_target",
+    "final_test_acc",
+    "diverged",
+    "median_steps_to_target",
+    "solved",
+    "samples_seen",
+    "wall_seconds",
+    "compile_seconds",
+    "model_steps_per_second",
 }
 METRIC_COLUMNS = {
-    "seed", "step", "train_loss", "test_loss", "test_acc", "w_change_inf", "w_support_mean",
-    "w_offsupport_mean", "a_over_w", "diverged",
+    "seed",
+    "step",
+    "train_loss",
+    "test_loss",
+    "test_acc",
+    "w_change_inf",
+    "w_support_mean",
+    "w_offsupport_mean",
+    "a_over_w",
+    "diverged",
 }
 
 
@@ -43,7 +58,7 @@ def test_json_prints_only_the_summary(run_cli, tmp_path):
 
 
 def test_config_file_is_read_and_flags_override_it(run_cli, tmp_path):
-    (tmp_path / "run.toml").write_text('d = 12\nk = 2\nwidth = 16\nseeds = 2\nsteps = 200\neval-every = 100\ntest_size = 256\nlr = 0.05\n')
+    (tmp_path / "run.toml").write_text("d = 12\nk = 2\nwidth = 16\nseeds = 2\nsteps = 200\neval-every = 100\ntest_size = 256\nlr = 0.05\n")
     r = run_cli("train", "--config", "run.toml", "--lr", "0.2", "--out", "run", "--json")
     assert r.code == 0, r.err
     config = json.loads((tmp_path / "run" / "config.json").read_text())["config"]
@@ -129,8 +144,29 @@ def test_the_same_command_twice_gives_bit_identical_summaries_and_metrics(run_cl
 
 
 def test_a_diverging_run_finishes_and_says_so_in_table_and_summary(run_cli, tmp_path):
-    r = run_cli("train", "--d", "12", "--k", "2", "--width", "16", "--seeds", "2", "--steps", "300", "--eval-every", "100",
-                "--test-size", "256", "--lr", "1e30", "--loss", "square", "--out", "run")
+    r = run_cli(
+        "train",
+        "--d",
+        "12",
+        "--k",
+        "2",
+        "--width",
+        "16",
+        "--seeds",
+        "2",
+        "--steps",
+        "300",
+        "--eval-every",
+        "100",
+        "--test-size",
+        "256",
+        "--lr",
+        "1e30",
+        "--loss",
+        "square",
+        "--out",
+        "run",
+    )
     assert r.code == 0
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["diverged"] == [True, True] and summary["solved"] == 0

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from parity.config import TrainConfig
-from parity.loss import correct, label_loss
-from parity.model import build_model, first_layer, second_layer
+from parity.engine.loss import correct, label_loss
+from parity.engine.model import build_model, first_layer, second_layer
 
 
 def init(cfg):

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from parity.probe import by_degree, control_subsets, correlations, probe_subsets, sample_correlations
+from parity.runs.probe import by_degree, control_subsets, correlations, probe_subsets, sample_correlations
 
 D, SUPPORT = 6, (0, 1, 2)
 

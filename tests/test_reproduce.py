@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from parity import grid
-from parity.cli_options import read_config_file
 from parity.config import from_mapping
+from parity.shell.options import read_config_file
+from parity.sweeps import grid
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "experiments"))
@@ -133,47 +133,105 @@ def fake_results(root: Path) -> dict[str, Path]:
     seeds, steps = range(4), np.arange(50, 1050, 50)
     # scaling: steps = d^((k-1)/2) at width 100, d^(k-0.5) at 1000; the (70, 3) width-100 run is flat until step 500
     slope = {100: lambda k: (k - 1) / 2, 1000: lambda k: k - 0.5}
-    rows = [{"width": w, "k": k, "d": d, "seed": s, "steps_to_target": float(d ** slope[w](k) * (1 + 0.01 * s)),
-             "run_id": f"w{w}k{k}d{d}", "eval_every": 50} for w in (100, 1000) for k in (2, 3, 4) for d in (20, 40, 70) for s in seeds]
+    rows = [
+        {
+            "width": w,
+            "k": k,
+            "d": d,
+            "seed": s,
+            "steps_to_target": float(d ** slope[w](k) * (1 + 0.01 * s)),
+            "run_id": f"w{w}k{k}d{d}",
+            "eval_every": 50,
+        }
+        for w in (100, 1000)
+        for k in (2, 3, 4)
+        for d in (20, 40, 70)
+        for s in seeds
+    ]
     pd.DataFrame(rows).to_parquet(dirs["scaling"] / "results.parquet")
     change = np.tile(0.01 * np.arange(1, 21), 4)
-    write_run(dirs["scaling"], "w100k3d70", {
-        "seed_index": np.repeat(seeds, 20), "step": np.tile(steps, 4), "test_acc": np.tile(np.where(steps <= 500, 0.5, 1.0), 4),
-        "w_change_inf": change, "w_support_change": 2 * change, "w_offsupport_change": change,
-        "w_support_mean": 0.05 + 2 * change, "w_offsupport_mean": 0.05 + change})
+    write_run(
+        dirs["scaling"],
+        "w100k3d70",
+        {
+            "seed_index": np.repeat(seeds, 20),
+            "step": np.tile(steps, 4),
+            "test_acc": np.tile(np.where(steps <= 500, 0.5, 1.0), 4),
+            "w_change_inf": change,
+            "w_support_change": 2 * change,
+            "w_offsupport_change": change,
+            "w_support_mean": 0.05 + 2 * change,
+            "w_offsupport_mean": 0.05 + change,
+        },
+    )
     # the teacher: the degree-1 correlation peaks at 4x the control in the middle of the transition
     acc = np.clip(0.5 + (steps - 400) / 400, 0.5, 1.0)
-    probe = [{"seed_index": 0, "step": s, "degree": deg, "test_acc": a, "control": 0.01,
-              "in_support": 0.04 if (s == 600 and deg == 1) else 0.01} for s, a in zip(steps, acc) for deg in (1, 2)]
+    probe = [
+        {"seed_index": 0, "step": s, "degree": deg, "test_acc": a, "control": 0.01, "in_support": 0.04 if (s == 600 and deg == 1) else 0.01}
+        for s, a in zip(steps, acc)
+        for deg in (1, 2)
+    ]
     pd.DataFrame(probe).to_parquet(dirs["teacher"] / "probe.parquet")
     (dirs["teacher"] / "summary.json").write_text(json.dumps({"seeds": [0], "steps_to_target": [800]}))
     # students: labels 1000 steps, one-shot 900, progressive 300, two-stage 100
     arms = {"labels": 1000, "final": 900, "progressive": 300, "auto:200,final": 100}
     for arm, stt in arms.items():
         where, command = (dirs["labels"], "train") if arm == "labels" else (dirs["students"], "distill")
-        rows = [{"command": command, "teacher_step": "final" if arm == "labels" else arm, "width": 32, "seed": s,
-                 "steps_to_target": stt, "run_id": arm.replace(":", "").replace(",", "")} for s in seeds]
+        rows = [
+            {
+                "command": command,
+                "teacher_step": "final" if arm == "labels" else arm,
+                "width": 32,
+                "seed": s,
+                "steps_to_target": stt,
+                "run_id": arm.replace(":", "").replace(",", ""),
+            }
+            for s in seeds
+        ]
         old = pd.read_parquet(where / "results.parquet") if (where / "results.parquet").is_file() else None
         pd.concat([old, pd.DataFrame(rows)]).to_parquet(where / "results.parquet")
         record = {"command": command, "distill": {"auto": {"step": 600}} if command == "distill" else None}
-        write_run(where, ("" if command == "train" else "distill-") + rows[0]["run_id"],
-                  {"seed_index": np.repeat(seeds, 20), "step": np.tile(steps, 4), "test_acc": np.tile(np.where(steps < stt, 0.5, 1.0), 4)}, record)
+        write_run(
+            where,
+            ("" if command == "train" else "distill-") + rows[0]["run_id"],
+            {"seed_index": np.repeat(seeds, 20), "step": np.tile(steps, 4), "test_acc": np.tile(np.where(steps < stt, 0.5, 1.0), 4)},
+            record,
+        )
     # repetition: a 2^12 pool and random labels twice as fast as fresh data at lr 0.1, no gap at lr 1
     arms = [("pool", 4096, "", 0, 1.0), ("pool", 65536, "", 0, 1.5), ("online", 16384, "", 0, 2.0), ("pool", 4096, "4096:500,online", 500, 1.0)]
     rows = []
     for lr in (0.1, 1.0):
         for i, (data, size, phases, rl, factor) in enumerate(arms):
             run_id = f"lr{lr}arm{i}"
-            rows += [{"lr": lr, "data": data, "pool_size": size, "phases": phases, "random_labels_steps": rl, "batch_size": 256,
-                      "seed": s, "run_id": run_id, "samples_to_target": 256_000 * (factor if lr == 0.1 else 1) * (1 + 0.02 * s)} for s in seeds]
-            write_run(dirs["repetition"], run_id, {"seed_index": np.repeat(seeds, 20), "step": np.tile(steps * 10, 4),
-                                                   "a_over_w": np.full(80, 0.3 / factor)})
+            rows += [
+                {
+                    "lr": lr,
+                    "data": data,
+                    "pool_size": size,
+                    "phases": phases,
+                    "random_labels_steps": rl,
+                    "batch_size": 256,
+                    "seed": s,
+                    "run_id": run_id,
+                    "samples_to_target": 256_000 * (factor if lr == 0.1 else 1) * (1 + 0.02 * s),
+                }
+                for s in seeds
+            ]
+            write_run(
+                dirs["repetition"],
+                run_id,
+                {"seed_index": np.repeat(seeds, 20), "step": np.tile(steps * 10, 4), "a_over_w": np.full(80, 0.3 / factor)},
+            )
     pd.DataFrame(rows).to_parquet(dirs["repetition"] / "results.parquet")
     # full-batch GD: 2^12 in 300 steps, 2^14 in 400
     dirs["full_batch"] = root / "full_batch"
     dirs["full_batch"].mkdir()
-    rows = [{"lr": lr, "pool_size": n, "seed": s, "run_id": f"fb{lr}{n}", "steps_to_target": stt * (1 + 0.01 * s), "samples_to_target": n * stt}
-            for lr in (0.1, 1.0) for n, stt in ((4096, 300), (16384, 400)) for s in seeds]
+    rows = [
+        {"lr": lr, "pool_size": n, "seed": s, "run_id": f"fb{lr}{n}", "steps_to_target": stt * (1 + 0.01 * s), "samples_to_target": n * stt}
+        for lr in (0.1, 1.0)
+        for n, stt in ((4096, 300), (16384, 400))
+        for s in seeds
+    ]
     pd.DataFrame(rows).to_parquet(dirs["full_batch"] / "results.parquet")
     return dirs
 

@@ -3,8 +3,8 @@ import json
 import pandas as pd
 import pytest
 
-from parity import resume, runner
 from parity.config import TrainConfig
+from parity.runs import resume, runner
 
 CFG = TrainConfig(d=12, k=3, width=16, seeds=2, steps=600, eval_every=100, test_size=256, early_stop=False)
 TIMING = {"wall_seconds", "compile_seconds", "train_seconds", "model_steps_per_second"}
@@ -57,7 +57,23 @@ def test_a_corrupted_resume_file_is_reported_by_name(tmp_path, run_cli):
         runner.run_train(CFG, tmp_path / "run", on_segment=stop_after(200))
     path = tmp_path / "run" / resume.RESUME
     path.write_bytes(path.read_bytes()[:100])
-    args = ["--d", "12", "--k", "3", "--width", "16", "--seeds", "2", "--steps", "600", "--eval-every", "100", "--test-size", "256", "--no-early-stop"]
+    args = [
+        "--d",
+        "12",
+        "--k",
+        "3",
+        "--width",
+        "16",
+        "--seeds",
+        "2",
+        "--steps",
+        "600",
+        "--eval-every",
+        "100",
+        "--test-size",
+        "256",
+        "--no-early-stop",
+    ]
     r = run_cli("train", *args, "--out", str(tmp_path / "run"))
     assert r.code == 2 and "resume.msgpack" in r.err and len(r.err.strip().splitlines()) == 1
 
@@ -72,8 +88,9 @@ def test_an_unfinished_run_of_another_config_is_not_clobbered(tmp_path, run_cli)
 
 
 def test_a_run_on_a_pool_resumes_to_the_same_results(tmp_path):
-    cfg = TrainConfig(d=12, k=3, width=16, seeds=2, steps=600, eval_every=100, test_size=256, early_stop=False,
-                      data="pool", pool_size=300, batch_size=20)
+    cfg = TrainConfig(
+        d=12, k=3, width=16, seeds=2, steps=600, eval_every=100, test_size=256, early_stop=False, data="pool", pool_size=300, batch_size=20
+    )
     whole = runner.run_train(cfg, tmp_path / "whole")
     with pytest.raises(Interrupt):
         runner.run_train(cfg, tmp_path / "cut", on_segment=stop_after(300))

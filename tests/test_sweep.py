@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import tree_snapshot
-from parity import grid, results, sweep
-from parity.config import FIELDS, ConfigError, TrainConfig
+
+from parity.config import FIELDS, TrainConfig
+from parity.sweeps import grid, results, sweep
 
 REPO = Path(__file__).resolve().parent.parent
 # Six tiny points of equal shapes (only the task seed differs), so they share one compiled program.
@@ -35,9 +35,7 @@ def test_product_expands_in_field_order_first_option_slowest():
 def test_zip_pairs_lists_and_crosses_the_rest():
     values = {"d": [20, 30, 40], "width": [10, 100, 1000], "k": [3, 4]}
     points = grid.expand(values, [("d", "width")])
-    assert [(p["d"], p["width"], p["k"]) for p in points] == [
-        (20, 10, 3), (20, 10, 4), (30, 100, 3), (30, 100, 4), (40, 1000, 3), (40, 1000, 4)
-    ]
+    assert [(p["d"], p["width"], p["k"]) for p in points] == [(20, 10, 3), (20, 10, 4), (30, 100, 3), (30, 100, 4), (40, 1000, 3), (40, 1000, 4)]
     assert grid.size(grid.Spec("train", values, [("d", "width")])) == 6
 
 
@@ -100,14 +98,17 @@ def test_bad_input_exits_2_with_one_line_and_launches_nothing(run_cli, tmp_path,
     assert tree_snapshot(tmp_path) == before
 
 
-@pytest.mark.parametrize("target,text,message", [
-    ("bad.toml", "[sweep]\nd = [20]\nworkers = 2\n", "line 3: 'workers' is not a sweepable option"),
-    ("bad.toml", "[sweep]\nd = []\n", "d = []: empty list"),
-    ("bad.toml", "[sweep]\ncommand = \"distil\"\n", "'distil': unknown command; allowed: train"),
-    ("bad.toml", "d = 20\n", "no [sweep] table"),
-    ("missing.toml", None, "file not found"),
-    ("trian", None, "'trian': unknown command"),
-])
+@pytest.mark.parametrize(
+    "target,text,message",
+    [
+        ("bad.toml", "[sweep]\nd = [20]\nworkers = 2\n", "line 3: 'workers' is not a sweepable option"),
+        ("bad.toml", "[sweep]\nd = []\n", "d = []: empty list"),
+        ("bad.toml", '[sweep]\ncommand = "distil"\n', "'distil': unknown command; allowed: train"),
+        ("bad.toml", "d = 20\n", "no [sweep] table"),
+        ("missing.toml", None, "file not found"),
+        ("trian", None, "'trian': unknown command"),
+    ],
+)
 def test_bad_sweep_targets_exit_2(run_cli, tmp_path, target, text, message):
     if text is not None:
         _write(tmp_path, target, text)
@@ -118,7 +119,7 @@ def test_bad_sweep_targets_exit_2(run_cli, tmp_path, target, text, message):
 
 
 def test_missing_submitit_says_how_to_install(run_cli, tmp_path, monkeypatch):
-    from parity import sweep_cli
+    from parity.shell import sweep as sweep_cli
 
     monkeypatch.setattr(sweep_cli, "installed", lambda package: False)
     r = run_cli("sweep", "train", "--executor", "slurm", "--out", "out")
@@ -197,18 +198,18 @@ def test_killed_sweep_resumes_to_the_same_results_without_rerunning_finished_run
     assert proc.returncode == 0, err
     assert f"{len(finished)} finished before, {6 - len(finished)} to run" in err
     assert {name: (out / "runs" / name / "summary.json").stat().st_mtime_ns for name in finished} == finished
-    pd.testing.assert_frame_equal(deterministic(pd.read_parquet(out / "results.parquet")),
-                                  deterministic(pd.read_parquet(reference / "results.parquet")))
+    pd.testing.assert_frame_equal(
+        deterministic(pd.read_parquet(out / "results.parquet")), deterministic(pd.read_parquet(reference / "results.parquet"))
+    )
 
 
 def test_submitit_job_array_gives_the_same_results_as_local_workers(reference, run_cli, cache, tmp_path, monkeypatch):
-    from parity.sweep_cli import installed
+    from parity.shell.sweep import installed
 
     if not installed("submitit"):  # not importorskip: importing submitit reconfigures logging
         pytest.skip("submitit not installed")
     monkeypatch.setenv("PARITY_CACHE_DIR", str(cache))
-    r = run_cli(*GRID, "--executor", "slurm", "--slurm-cluster", "local", "--slurm-wait",
-                "--slurm-array-parallelism", "2", "--out", "array")
+    r = run_cli(*GRID, "--executor", "slurm", "--slurm-cluster", "local", "--slurm-wait", "--slurm-array-parallelism", "2", "--out", "array")
     assert r.code == 0, r.err
     logs = list((tmp_path / "array" / "slurm").glob("*/*_result.pkl"))
     assert len(logs) == 2  # two array tasks, each a separate process running a slice

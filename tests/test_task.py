@@ -2,8 +2,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from parity import task
 from parity.config import TrainConfig
+from parity.engine import task
 
 
 def test_labels_are_the_parity_of_the_support():

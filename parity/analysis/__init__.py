@@ -1,0 +1,1 @@
+"""Claims and plots, computed from results files only."""

@@ -1,0 +1,1 @@
+"""Everything inside jit: task, model, loss, optimiser, data, evaluation, the segment loop. No files, no terminal."""

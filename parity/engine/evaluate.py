@@ -1,0 +1,59 @@
+"""Evaluation on the held-out set and the hidden-progress measures of Barak et al."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from parity.engine import loss as losses
+from parity.engine.model import first_layer, second_layer
+
+EVAL_CHUNK = 2048  # test samples per forward pass: bounds memory at large width x seeds
+
+
+def chunk_test_set(x_NxD: jax.Array, y_N: jax.Array):
+    """Pad the test set to whole chunks; returns (x_CxExD, y_CxE, mask_CxE)."""
+    n = x_NxD.shape[0]
+    size = min(n, EVAL_CHUNK)
+    n_chunks = -(-n // size)
+    pad = n_chunks * size - n
+    mask = jnp.concatenate([jnp.ones(n), jnp.zeros(pad)])
+    x = jnp.concatenate([x_NxD, jnp.ones((pad, x_NxD.shape[1]))])
+    y = jnp.concatenate([y_N, jnp.ones(pad)])
+    return x.reshape(n_chunks, size, -1), y.reshape(n_chunks, size), mask.reshape(n_chunks, size)
+
+
+def evaluate(apply_fn, params, loss_name: str, test) -> tuple[jax.Array, jax.Array]:
+    """Mean loss and accuracy over the (chunked, padded) test set."""
+    x_CxExD, y_CxE, mask_CxE = test
+
+    def one_chunk(chunk):
+        x, y, m = chunk
+        out = apply_fn(params, x)
+        return jnp.sum(m * losses.label_loss(loss_name, out, y)), jnp.sum(m * losses.correct(out, y))
+
+    loss_sums, correct_sums = jax.lax.map(one_chunk, (x_CxExD, y_CxE, mask_CxE))
+    n = jnp.sum(mask_CxE)
+    return jnp.sum(loss_sums) / n, jnp.sum(correct_sums) / n
+
+
+def hidden_progress(params, w0_DxH: jax.Array, support: jax.Array) -> dict[str, jax.Array]:
+    """||W_t - W_0||_inf, mean |W| and mean |W_t - W_0| on and off the support rows, ||a||_2 / ||W||_F."""
+    w_DxH = first_layer(params)
+    d = w_DxH.shape[0]
+    k = support.shape[0]
+    abs_w = jnp.abs(w_DxH)
+    on = jnp.sum(abs_w[support])
+    # The movement since step 0, without the initial weights that dominate mean |W| on a plateau:
+    # the support rows move away from their start well before the test accuracy does.
+    change = jnp.abs(w_DxH - w0_DxH)
+    change_on = jnp.sum(change[support])
+    on_count, off_count = k * w_DxH.shape[1], (d - k) * w_DxH.shape[1]
+    return {
+        "w_change_inf": jnp.max(change),
+        "w_support_mean": on / on_count,
+        "w_offsupport_mean": (jnp.sum(abs_w) - on) / max(off_count, 1),
+        "w_support_change": change_on / on_count,
+        "w_offsupport_change": (jnp.sum(change) - change_on) / max(off_count, 1),
+        "a_over_w": jnp.linalg.norm(second_layer(params)) / jnp.linalg.norm(w_DxH),
+    }

@@ -1,0 +1,123 @@
+"""A whole run of every seed: Python walks over compiled segments (progress, divergence, early stop).
+
+The one host sync per segment is here; everything per step stays inside the segment's jit.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import jax
+import numpy as np
+
+from parity.config import TrainConfig
+from parity.engine import devices
+from parity.engine.segment import Engine, Problem, SeedState
+
+
+def segment_ends(cfg: TrainConfig, extra: tuple[int, ...] = ()) -> list[int]:
+    """Steps at which a segment ends (and the test set is evaluated)."""
+    ends = set(range(cfg.eval_every, cfg.steps + 1, cfg.eval_every)) | {cfg.steps}
+    ends |= {s for s in extra if 0 < s <= cfg.steps}
+    return sorted(ends)
+
+
+@dataclass
+class SegmentReport:
+    """What Python learns after each segment: enough for progress bars and early stop."""
+
+    step: int
+    steps_total: int
+    rows: dict[str, np.ndarray]  # per-seed metrics at this step (the history row: columns added here are kept)
+    reached: np.ndarray
+    diverged: np.ndarray
+    state: SeedState  # e.g. for saving checkpoints
+    train_seconds: float = 0.0  # training time so far, compile excluded
+
+
+@dataclass
+class Checkpoint:
+    """Where an interrupted run picks up: the state after `step`, and the history so far."""
+
+    state: SeedState
+    step: int
+    history: list[dict[str, np.ndarray]]
+    train_seconds: float = 0.0
+
+
+def run_is_over(cfg: TrainConfig, step: int, reached: np.ndarray, diverged: np.ndarray) -> bool:
+    """The budget is spent, or early stop: every seed has reached the target or diverged."""
+    return step >= cfg.steps or (cfg.early_stop and bool(np.all(reached | diverged)))
+
+
+@dataclass
+class RunResult:
+    cfg: TrainConfig
+    support: np.ndarray
+    state: SeedState
+    history: list[dict[str, np.ndarray]]  # one dict of per-seed arrays per evaluation
+    steps_done: int
+    wall_seconds: float
+    compile_seconds: float
+    train_seconds: float
+
+    @property
+    def steps_to_target(self) -> list[int | None]:
+        return [None if s < 0 else int(s) for s in np.asarray(self.state.steps_to_target)]
+
+
+def train(
+    cfg: TrainConfig,
+    on_segment: Callable[[SegmentReport], None] | None = None,
+    engine: Engine | None = None,
+    extra_ends: tuple[int, ...] = (),
+    problem_for: Callable[[Problem, int, int], Problem] | None = None,
+    resume: Checkpoint | None = None,
+) -> RunResult:
+    """Train every seed of `cfg`; returns the final state and the per-evaluation history.
+
+    extra_ends: steps where a segment must also end (checkpoints, teacher switches).
+    problem_for(problem, start, end): the inputs for one segment (e.g. the teacher of that stage).
+    resume: continue from a saved segment boundary; the result equals an uninterrupted run.
+    """
+    tic = time.perf_counter()
+    engine = engine or Engine(cfg)
+    base_problem = engine.problem()
+    state = engine.init(cfg.seed_values)
+    history: list[dict[str, np.ndarray]] = []
+    train_seconds = 0.0
+    start = 0
+    if resume is not None:
+        state = jax.device_put(resume.state, devices.seed_sharding(cfg.seeds)[0])
+        history, start, train_seconds = list(resume.history), resume.step, resume.train_seconds
+    ends = [e for e in segment_ends(cfg, extra_ends) if e > start]
+    if cfg.early_stop and history and np.all((np.asarray(state.steps_to_target) >= 0) | history[-1]["diverged"]):
+        ends = []  # interrupted after the last segment, before the summary was written
+    for end in ends:
+        problem = problem_for(base_problem, start, end) if problem_for else base_problem
+        compile_before = engine.compile_seconds
+        seg_tic = time.perf_counter()
+        state, row = engine.segment(state, start, problem, end - start)
+        row = jax.device_get(row)  # the one host sync per segment
+        train_seconds += time.perf_counter() - seg_tic - (engine.compile_seconds - compile_before)
+        row = {"step": np.full(cfg.seeds, end), **{k: np.asarray(v) for k, v in row.items()}}
+        history.append(row)
+        start = end
+        reached = np.asarray(state.steps_to_target) >= 0
+        diverged = np.asarray(row["diverged"])
+        if on_segment is not None:
+            on_segment(SegmentReport(end, cfg.steps, row, reached, diverged, state, train_seconds))
+        if run_is_over(cfg, end, reached, diverged):
+            break
+    return RunResult(
+        cfg=cfg,
+        support=np.asarray(base_problem.support),
+        state=state,
+        history=history,
+        steps_done=start,
+        wall_seconds=time.perf_counter() - tic,
+        compile_seconds=engine.compile_seconds,
+        train_seconds=train_seconds,
+    )

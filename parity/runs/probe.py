@@ -1,0 +1,178 @@
+"""The implicit-curriculum probe (Panigrahi et al. 2025): |E[chi_A(x) p(x)]| by degree of A.
+
+p(x) is the model's probability of the positive class and chi_A(x) = prod_{i in A} x_i. For every
+subset A of the support, and for random control subsets of the same degree not inside the
+support, the correlation is estimated on fresh uniform samples. A teacher in the middle of its
+phase transition correlates with the degree-1 monomials x_i, i in S: a signal a narrow student
+picks up in about d^2 steps instead of d^k.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from parity.config import TrainConfig
+from parity.engine import loss as losses
+from parity.engine import task
+
+DEFAULT_SAMPLES = 100_000  # as in the paper's probe
+TRAINING_SAMPLES = 2**14  # --probe-every: cheap enough to run every few hundred steps
+N_CONTROLS = 100  # random control subsets per degree, as in the paper
+CHUNK = 8192  # samples per forward pass
+TABLE = "probe.parquet"
+COLUMNS = ("probe_deg1_support", "probe_deg1_control")  # what --probe-every adds to metrics
+
+
+# ----- which subsets -----
+@dataclass(frozen=True)
+class Subsets:
+    masks_SxD: np.ndarray  # 1.0 where coordinate i is in subset A
+    degree_S: np.ndarray
+    inside_S: np.ndarray  # True for subsets of the support, False for controls
+
+
+def control_subsets(d: int, support, degree: int, n: int, seed: int = 0) -> list[tuple[int, ...]]:
+    """Up to n distinct random subsets of size `degree` that are not inside the support."""
+    inside = set(int(i) for i in support)
+    rng = np.random.default_rng(seed + 1009 * degree)
+    if math.comb(d, degree) <= 4 * n + math.comb(len(inside), degree):  # few enough to list them all
+        every = [a for a in itertools.combinations(range(d), degree) if not set(a) <= inside]
+        picks = rng.permutation(len(every))[:n]
+        return [every[i] for i in sorted(picks)]
+    found: set[tuple[int, ...]] = set()
+    while len(found) < n:
+        a = tuple(sorted(int(i) for i in rng.choice(d, size=degree, replace=False)))
+        if not set(a) <= inside:
+            found.add(a)
+    return sorted(found)
+
+
+def probe_subsets(d: int, support, max_degree: int, n_controls: int = N_CONTROLS, seed: int = 0) -> Subsets:
+    """Every subset of the support of degree 1..max_degree, then the controls of each degree."""
+    chosen, degrees, inside = [], [], []
+    for degree in range(1, max_degree + 1):
+        for a in itertools.combinations(sorted(int(i) for i in support), degree):
+            chosen.append(a), degrees.append(degree), inside.append(True)
+        for a in control_subsets(d, support, degree, n_controls, seed):
+            chosen.append(a), degrees.append(degree), inside.append(False)
+    masks = np.zeros((len(chosen), d), np.float32)
+    for row, a in enumerate(chosen):
+        masks[row, list(a)] = 1.0
+    return Subsets(masks, np.asarray(degrees), np.asarray(inside))
+
+
+# ----- the correlations (pure) -----
+def monomials(x_NxD: jax.Array, masks_SxD: jax.Array) -> jax.Array:
+    """chi_A(x) for every subset: the parity of the number of -1 coordinates in A."""
+    minus_NxD = (1.0 - x_NxD) / 2.0
+    count_NxS = minus_NxD @ masks_SxD.T  # exact small integers in float32
+    return 1.0 - 2.0 * jnp.mod(count_NxS, 2.0)
+
+
+def correlations(x_NxD: jax.Array, p_N: jax.Array, masks_SxD: jax.Array) -> jax.Array:
+    """|E[chi_A(x) p(x)]| for every subset A, the expectation over the given samples.
+
+    Estimated as |mean(chi_A (p - mean p))|: the same expectation for non-empty A (E chi_A = 0),
+    with far less variance while p stays near a constant (early in training).
+    """
+    chi_NxS = monomials(x_NxD, masks_SxD)
+    return jnp.abs(jnp.mean(chi_NxS * (p_N - jnp.mean(p_N))[:, None], axis=0))
+
+
+def sample_correlations(apply_fn, params, masks_SxD: jax.Array, d: int, key: jax.Array, samples: int) -> jax.Array:
+    """`correlations` on `samples` fresh uniform inputs, in chunks so that memory stays small."""
+    n_chunks = -(-samples // CHUNK)
+
+    def chunk(sums, i):
+        x_CxD = task.unpack(task.random_words(jax.random.fold_in(key, i), CHUNK, d), d)
+        w_C = (i * CHUNK + jnp.arange(CHUNK) < samples).astype(jnp.float32)  # the tail of the last chunk is padding
+        p_C = losses.positive_probability(apply_fn(params, x_CxD))
+        chi_CxS = monomials(x_CxD, masks_SxD)
+        chi_p, chi, p = sums
+        return (chi_p + (w_C * p_C) @ chi_CxS, chi + w_C @ chi_CxS, p + w_C @ p_C), None
+
+    zeros = jnp.zeros(masks_SxD.shape[0])
+    (chi_p, chi, p), _ = jax.lax.scan(chunk, (zeros, zeros, jnp.zeros(())), jnp.arange(n_chunks))
+    # mean(chi (p - mean p)) = mean(chi p) - mean(p) mean(chi), accumulated over chunks
+    return jnp.abs(chi_p / samples - (p / samples) * (chi / samples))
+
+
+def probe_key(cfg: TrainConfig) -> jax.Array:
+    """Fixed probe inputs: the same samples for every checkpoint and seed."""
+    return jax.random.fold_in(jax.random.PRNGKey(cfg.task_seed), 0x9208E)
+
+
+def by_degree(corr_S: np.ndarray, subsets: Subsets, degree: int) -> tuple[float, float]:
+    """(mean in-support correlation, mean control correlation) of one degree."""
+    at = subsets.degree_S == degree
+    inside, control = corr_S[at & subsets.inside_S], corr_S[at & ~subsets.inside_S]
+    return float(np.mean(inside)), float(np.mean(control)) if control.size else float("nan")
+
+
+def batched_probe(cfg: TrainConfig, apply_fn, subsets: Subsets, samples: int):
+    """params with a leading seed axis -> correlations (seeds, S), compiled once."""
+    masks = jnp.asarray(subsets.masks_SxD)
+    key = probe_key(cfg)
+    return jax.jit(jax.vmap(lambda params: sample_correlations(apply_fn, params, masks, cfg.d, key, samples)))
+
+
+# ----- a saved run: every checkpoint -----
+def probe_run(saved, samples: int = DEFAULT_SAMPLES) -> dict[str, np.ndarray]:
+    """One row per checkpoint, seed and degree: the columns of probe.parquet."""
+    from parity.engine.model import build_model
+
+    cfg = saved.cfg
+    for step in saved.steps:  # a damaged checkpoint stops the probe before any work
+        saved.verify(step)
+    support = task.draw_support(cfg)
+    subsets = probe_subsets(cfg.d, support, cfg.k, N_CONTROLS, cfg.task_seed)
+    probe = batched_probe(cfg, build_model(cfg).apply, subsets, samples)
+    rows: dict[str, list] = {name: [] for name in ("step", "seed", "seed_index", "degree", "in_support", "control", "test_acc")}
+    for step in saved.steps:
+        corr = np.asarray(probe(saved.params(step)))
+        for i, seed in enumerate(saved.seeds):
+            for degree in range(1, cfg.k + 1):
+                inside, control = by_degree(corr[i], subsets, degree)
+                for name, value in zip(rows, (step, seed, i, degree, inside, control, saved.test_acc(step)[i])):
+                    rows[name].append(value)
+    return {name: np.asarray(values) for name, values in rows.items()}
+
+
+def degree1_curve(saved, seed_index: int, samples: int = TRAINING_SAMPLES) -> dict[int, float]:
+    """Mean degree-1 in-support correlation of one seed at every checkpoint."""
+    from parity.engine.model import build_model
+
+    cfg = saved.cfg
+    subsets = probe_subsets(cfg.d, task.draw_support(cfg), 1, N_CONTROLS, cfg.task_seed)
+    masks = jnp.asarray(subsets.masks_SxD)
+    apply_fn = build_model(cfg).apply
+    probe = jax.jit(lambda params: sample_correlations(apply_fn, params, masks, cfg.d, probe_key(cfg), samples))
+    return {step: by_degree(np.asarray(probe(saved.seed_params(step, seed_index))), subsets, 1)[0] for step in saved.steps}
+
+
+# ----- during training: --probe-every -----
+class TrainingProbe:
+    """Adds degree-1 correlations to the metrics rows at every --probe-every step (an on_segment hook)."""
+
+    def __init__(self, cfg: TrainConfig, apply_fn):
+        self.cfg = cfg
+        self.subsets = probe_subsets(cfg.d, task.draw_support(cfg), 1, N_CONTROLS, cfg.task_seed)
+        self.probe = batched_probe(cfg, apply_fn, self.subsets, TRAINING_SAMPLES)
+
+    @property
+    def segment_ends(self) -> tuple[int, ...]:
+        return tuple(range(self.cfg.probe_every, self.cfg.steps + 1, self.cfg.probe_every))
+
+    def on_segment(self, report) -> None:
+        values = np.full((2, self.cfg.seeds), np.nan)
+        if report.step % self.cfg.probe_every == 0:
+            corr = np.asarray(self.probe(report.state.params))
+            values = np.asarray([by_degree(c, self.subsets, 1) for c in corr]).T
+        for name, column in zip(COLUMNS, values):
+            report.rows[name] = column

@@ -1,0 +1,146 @@
+"""Reading a run's saved checkpoints: the run's config, its index of complete steps, their parameters.
+
+Every problem (a missing or corrupted file, a config that no longer validates) is a ConfigError
+that names the run and the file, raised before any work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from parity.config import ConfigError, TrainConfig, from_mapping
+from parity.runs import files as io
+
+CHECKPOINTS = "checkpoints"
+INDEX = "index.json"
+ITEM = "params"
+
+
+def _orbax():
+    """orbax, imported late and with its absl chatter kept off the terminal.
+
+    Its errors too: a failed save is logged with tracebacks from its threads, then raised here,
+    where it becomes one line (see `disk_error`).
+    """
+    import orbax.checkpoint as ocp
+    from absl import logging as absl_logging
+
+    absl_logging.set_verbosity(absl_logging.FATAL)
+    return ocp
+
+
+class SavedRun:
+    """A run directory and its complete checkpoints, checked on the way in.
+
+    `label` starts every error message, e.g. "--teacher runs/t" or "runs/t".
+    """
+
+    def __init__(self, run: Path | str, label: str | None = None, record: dict | None = None):
+        self.run = Path(run)
+        self.label = label or str(run)
+        self.record = record if record is not None else read_run_record(self.run, self.label)
+        self.cfg: TrainConfig = run_config(self.record, self.run, self.label)
+        index_path = self.run / CHECKPOINTS / INDEX
+        if not index_path.is_file():
+            raise ConfigError(f"{self.label}: no checkpoints saved (train it with --save-every N, --save-steps or --save-log)")
+        try:
+            self.index = json.loads(index_path.read_text())
+            self.entries = index_entries(self.index)
+        except (ValueError, KeyError, TypeError) as err:
+            raise ConfigError(f"{self.label}: checkpoint index {index_path} is corrupted ({type(err).__name__})") from None
+        if not self.entries:
+            raise ConfigError(f"{self.label}: no checkpoints saved (train it with --save-every N, --save-steps or --save-log)")
+
+    @property
+    def steps(self) -> list[int]:
+        return sorted(self.entries)
+
+    @property
+    def seeds(self) -> list[int]:
+        return list(self.index["seeds"])
+
+    def test_acc(self, step: int) -> list[float]:
+        return self.entries[step]["test_acc"]
+
+    def verify(self, step: int) -> None:
+        """Every file of the step as it was written, or a ConfigError naming the step and file."""
+        base = self.run / CHECKPOINTS
+        for name, digest in self.entries[step]["files"].items():
+            path = base / name
+            if not path.is_file():
+                raise ConfigError(f"{self.label}: checkpoint at step {step} is corrupted: {path} is missing")
+            if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+                raise ConfigError(f"{self.label}: checkpoint at step {step} is corrupted: {path} differs from what was saved")
+
+    def params(self, step: int):
+        """Every seed's parameters at `step`, stacked on a leading seed axis (numpy)."""
+        self.verify(step)
+        path = (self.run / CHECKPOINTS / str(step) / ITEM).absolute()
+        try:
+            restored = _restore_here(path)
+        except Exception as err:  # orbax/tensorstore raise many types; the user needs the step and path
+            raise ConfigError(f"{self.label}: checkpoint at step {step} cannot be read ({path}): {type(err).__name__}") from None
+        return jax.tree.map(np.asarray, restored)
+
+    def seed_params(self, step: int, seed_index: int):
+        return jax.tree.map(lambda a: a[seed_index], self.params(step))
+
+    def listing(self) -> dict:
+        """What `parity checkpoints --json` prints."""
+        return {
+            "run": str(self.run),
+            "seeds": self.seeds,
+            "checkpoints": [{"step": s, "test_acc": self.test_acc(s)} for s in self.steps],
+        }
+
+
+def index_entries(index: dict) -> dict[int, dict]:
+    """index.json's entries by step, every field a reader uses checked (KeyError/TypeError/ValueError if not)."""
+    entries = {int(e["step"]): e for e in index["checkpoints"]}
+    if not isinstance(index["seeds"], list) or not all(isinstance(e["test_acc"], list) and isinstance(e["files"], dict) for e in entries.values()):
+        raise TypeError("malformed index")
+    return entries
+
+
+def read_run_record(run: Path, label: str) -> dict:
+    """config.json of a run directory, or a ConfigError."""
+    if run.exists() and not run.is_dir():
+        raise ConfigError(f"{label}: is a file, not a run directory")
+    if not run.is_dir():
+        raise ConfigError(f"{label}: no such run directory")
+    path = run / io.CONFIG
+    if not path.is_file():
+        raise ConfigError(f"{label}: not a run directory (no {io.CONFIG})")
+    try:
+        record = json.loads(path.read_text())
+        if not isinstance(record["config"], dict):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise ConfigError(f"{label}: {path} is not a parity run config") from None
+    return record
+
+
+def run_config(record: dict, run: Path, label: str) -> TrainConfig:
+    """The validated config a run was trained with; a bad value names the run's config.json."""
+    try:
+        return from_mapping(record["config"])
+    except ConfigError as err:
+        raise ConfigError(f"{label}: {run / io.CONFIG} holds an invalid config: {err}") from None
+
+
+def _restore_here(path: Path):
+    """Restore a checkpoint onto this process's first device, whatever devices saved it.
+
+    `parity train` saves with one device per core, a `parity sweep` worker sees only its share of
+    the cores: orbax refuses to restore onto another topology unless told the target's layout.
+    """
+    checkpointer = _orbax().StandardCheckpointer()
+    tree = checkpointer.metadata(path).item_metadata.tree
+    device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+    target = jax.tree.map(lambda leaf: jax.ShapeDtypeStruct(leaf.shape, leaf.dtype, sharding=device), tree)
+    return checkpointer.restore(path, target)

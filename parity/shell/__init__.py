@@ -1,0 +1,1 @@
+"""The shell around cli.py: options, terminal rendering, tables. Only here are typer and rich imported."""

@@ -1,0 +1,117 @@
+"""Typer options generated from TrainConfig's fields, and config-file merging.
+
+One source of truth: a field added to TrainConfig becomes a flag of every command
+that trains, with its help text, and a key of `--config` files.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+
+from parity import toml_files
+from parity.config import FIELDS, ConfigError, TrainConfig, field_name, flag_of, from_mapping
+from parity.runs import files as io
+from parity.sweeps.grid import SEMICOLON_LISTS
+
+P = inspect.Parameter
+
+
+def _option(name: str, as_list: bool = False) -> P:
+    f = FIELDS[name]
+    meta = f.metadata
+    flags = meta["flags"] or (flag_of(name),)
+    help_text = meta["help"] + (f" (one of: {', '.join(meta['choices'])})" if meta["choices"] else "")
+    panel = meta["group"].capitalize() or None
+    if as_list:  # `parity sweep`: every option takes a comma list; None means "not given"
+        sep = "values separated by ';'" if name in SEMICOLON_LISTS else "comma list"
+        option = typer.Option(None, *flags, help=f"{help_text} ({sep}; default {f.default})", rich_help_panel=panel)
+        annotation = Optional[str]
+    elif isinstance(f.default, bool):
+        flag = flags[0]
+        on_off = flag if "/" in flag else f"{flag}/--no-{flag[2:]}"
+        option = typer.Option(f.default, on_off, help=help_text, rich_help_panel=panel)
+        annotation = bool
+    elif f.default is None:  # --support, --save-steps, --teacher: optional text
+        option = typer.Option(None, *flags, help=help_text, rich_help_panel=panel)
+        annotation = Optional[str]
+    else:
+        option = typer.Option(f.default, *flags, help=help_text, rich_help_panel=panel)
+        annotation = type(f.default)
+    return P(name, P.KEYWORD_ONLY, default=option, annotation=annotation)
+
+
+COMMON = [
+    P(
+        "config",
+        P.KEYWORD_ONLY,
+        annotation=Optional[Path],
+        default=typer.Option(None, "--config", help="TOML file of options; flags given here override it"),
+    ),
+    P(
+        "out",
+        P.KEYWORD_ONLY,
+        annotation=Optional[Path],
+        default=typer.Option(None, "--out", help="run directory (default runs/<timestamp>-<config hash>)"),
+    ),
+    P("overwrite", P.KEYWORD_ONLY, annotation=bool, default=typer.Option(False, "--overwrite", help="replace a finished run in --out")),
+    P("json", P.KEYWORD_ONLY, annotation=bool, default=typer.Option(False, "--json", help="print summary.json to stdout and nothing else")),
+]
+
+
+def with_config_options(
+    fn: Callable, extra: list[P] | None = None, fields: list[str] | None = None, common: list[P] = COMMON, as_lists: bool = False
+) -> Callable:
+    """Give `fn(ctx, config, out, overwrite, json, **fields)` one flag per config field."""
+    names = fields or list(FIELDS)
+    params = [P("ctx", P.POSITIONAL_OR_KEYWORD, annotation=typer.Context)] + (extra or []) + common
+    params += [_option(n, as_lists) for n in names]
+
+    def command(ctx: typer.Context, **kwargs):
+        return fn(ctx, **kwargs)
+
+    command.__signature__ = inspect.Signature(params)
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    command.__doc__ = fn.__doc__
+    command.__name__ = fn.__name__.lstrip("_")
+    return command
+
+
+def given_on_command_line(ctx: typer.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Options from a TOML file (keys as field names or flag spellings); errors name the file and line."""
+    label = f"--config {path}"
+    text, values = toml_files.read_table(path, label)
+    for key, value in values.items():
+        name = field_name(key)
+        if name not in FIELDS:
+            raise ConfigError(f"{label}: line {toml_files.line_of(text, key)}: unknown option {key!r}; allowed: {', '.join(FIELDS)}")
+        toml_files.coerced(name, value, text, key, label)
+    return values
+
+
+def given_values(ctx: typer.Context, config_file: Optional[Path], fields: dict[str, Any]) -> dict[str, Any]:
+    """The options the user set: config file < flags given on the command line (defaults left out)."""
+    values: dict[str, Any] = dict(read_config_file(config_file)) if config_file is not None else {}
+    values.update({name: value for name, value in fields.items() if given_on_command_line(ctx, name)})
+    return values
+
+
+def build_config(ctx: typer.Context, config_file: Optional[Path], fields: dict[str, Any]) -> TrainConfig:
+    """Defaults < config file < flags given on the command line."""
+    return from_mapping(given_values(ctx, config_file, fields))
+
+
+def resolve_out(cfg: TrainConfig, out: Optional[Path], overwrite: bool) -> Path:
+    from parity.runs.runner import default_out
+
+    out = out or default_out(cfg)
+    io.check_out_dir(out, overwrite, cfg.run_hash)
+    return out

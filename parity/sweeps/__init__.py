@@ -1,0 +1,1 @@
+"""Grids as data, points and locks, local workers, SLURM, results tables."""

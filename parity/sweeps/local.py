@@ -1,0 +1,95 @@
+"""A sweep on this machine: a pool of worker processes, one per core, each a single-threaded XLA device.
+
+A `parity train` process keeps about one core busy (intra-op threading does not help these small
+matrices; docs/sweeps.md), so it is separate processes that scale with the cores. This module
+imports no JAX: only the worker processes do, after setting their XLA flags.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import queue as queue_lib
+import signal
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+from parity.engine import devices
+from parity.sweeps.points import Point, run_point
+
+_events = None  # the worker's queue to the parent (progress events)
+
+
+def _init_worker(events, xla_flags: str) -> None:
+    """Runs first in each worker: XLA flags must be set before JAX is imported."""
+    global _events
+    _die_with_parent()
+    if xla_flags:
+        os.environ["XLA_FLAGS"] = xla_flags
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # workers sharing a GPU must not each take 75%
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _events = events
+    devices.enable_compilation_cache()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this worker when the sweep process dies, so kill -9 leaves no orphans."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _local_task(point: Point, block: bool) -> tuple[str, dict | None]:
+    def on_segment(report) -> None:
+        _events.put((point.index, report.step, report.steps_total, int(report.reached.sum()), int(report.diverged.sum())))
+
+    _events.put((point.index, 0, point.cfg.steps, 0, 0))
+    return run_point(point, block, on_segment)
+
+
+def run_local(todo: list[Point], workers: int, progress, single_thread: bool = True) -> list[str]:
+    """Spread the points over `workers` processes; returns one message per failed run."""
+    # each worker gets its share of the cores as single-threaded devices (1 each when workers = cores)
+    xla_flags = devices.worker_process_flags(workers, os.environ.get("XLA_FLAGS", "")) if single_thread else ""
+    ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: XLA flags take effect, no forked JAX state
+    events = ctx.Queue()
+    errors: list[str] = []
+    by_index = {p.index: p for p in todo}
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(events, xla_flags)) as pool:
+        futures = {pool.submit(_local_task, p, False): p for p in todo}
+        try:
+            while futures:
+                done, _ = wait(futures, timeout=0.1, return_when=FIRST_COMPLETED)
+                _drain(events, progress, by_index)  # a run's last events arrive before its result
+                for future in done:
+                    point = futures.pop(future)
+                    by_index.pop(point.index, None)
+                    try:
+                        status, summary = future.result()
+                    except Exception as err:  # a crashed run is reported, the others go on
+                        errors.append(f"{point.label}: {type(err).__name__}: {err}")
+                        progress.failed(point, errors[-1])
+                        continue
+                    if status == "busy":  # another sweep runs it: wait for it after everything else
+                        futures[pool.submit(_local_task, point, True)] = point
+                        by_index[point.index] = point
+                    else:
+                        progress.finished(point, status, summary)
+        except BaseException:  # Ctrl-C: in-flight runs are lost, their directories stay unfinished
+            workers_now = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in workers_now:
+                process.kill()
+            raise
+    return errors
+
+
+def _drain(events, progress, by_index: dict[int, Point]) -> None:
+    while True:
+        try:
+            index, step, total, solved, diverged = events.get_nowait()
+        except queue_lib.Empty:
+            return
+        if index in by_index:  # events of a finished run can trail its result: ignore them
+            progress.segment(by_index[index], step, total, solved, diverged)

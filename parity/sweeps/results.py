@@ -1,0 +1,118 @@
+"""DIR/results.parquet: one row per run and seed, rebuilt from the finished run directories.
+
+The file is only ever derived (under a lock, written atomically) from run directories whose
+summary.json exists, so a crash or two sweeps sharing DIR can never leave it wrong for long:
+the next rebuild sees every finished run.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from parity.config import FIELDS
+from parity.runs import files as io
+from parity.stats import median_steps
+
+RUNS = "runs"
+RESULTS = "results.parquet"
+LOCK = ".results.lock"
+RENAMED = {"steps": "steps_trained"}  # summary fields whose names are options (`steps` is the budget)
+NOT_PER_SEED = {"support"}  # summary lists that describe the run, not one value per seed
+GROUP_STATS = ("n_runs", "n_seeds", "solved", "solved_fraction", "median_steps_to_target", "median_samples_seen", "budget")
+
+
+def run_rows(run: Path) -> list[dict]:
+    """The rows of one finished run: every option, then every summary field, one row per seed.
+
+    A summary list with one value per seed (steps_to_target, final_test_acc, ...) is exploded;
+    `seed` is the row's seed (base seed + seed_index) and `support` the support actually used.
+    """
+    record, summary = io.read_json(run / io.CONFIG), io.read_json(run / io.SUMMARY)
+    try:
+        seeds = list(summary["seeds"])
+        shared = {"run_id": record["run_id"], "command": record["command"], **record["config"]}
+    except (KeyError, TypeError) as err:
+        raise io.CorruptFile(
+            f"{run}: config.json or summary.json is not a parity run's ({type(err).__name__}: {err}); delete {run} to run it again"
+        ) from None
+    per_seed = {}
+    for key, value in summary.items():
+        if key == "seeds":
+            continue
+        if isinstance(value, list) and len(value) == len(seeds) and key not in NOT_PER_SEED:
+            per_seed[key] = value
+        else:
+            shared[RENAMED.get(key, key)] = ",".join(map(str, value)) if isinstance(value, list) else value
+    if isinstance(shared.get("support"), list):
+        shared["support"] = ",".join(map(str, shared["support"]))
+    return [{**shared, "seed": seed, "seed_index": i, **{key: values[i] for key, values in per_seed.items()}} for i, seed in enumerate(seeds)]
+
+
+def gather(root: Path) -> pd.DataFrame:
+    """Every finished run under DIR/runs, sorted by the options that vary, then seed."""
+    rows = [row for run in sorted((Path(root) / RUNS).glob("*")) if io.is_finished(run) for row in run_rows(run)]
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    keys = swept_columns(frame) + ["run_id", "seed_index"]
+    return frame.sort_values(keys, kind="stable", ignore_index=True)
+
+
+def rebuild(root: Path) -> pd.DataFrame:
+    """Rewrite DIR/results.parquet from the finished runs; serialised so the last writer saw the most."""
+    root = Path(root)
+    with open(root / LOCK, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        io.remove_stale_temps(root, RESULTS)  # from a writer killed mid-write (only lock holders write it)
+        frame = gather(root)
+        io.write_table(root / RESULTS, frame)
+    return frame
+
+
+def swept_columns(frame: pd.DataFrame) -> list[str]:
+    """The options that take more than one value; `seed` is pooled (sweeping --seed adds seeds)."""
+    names = ["command"] + [n for n in FIELDS if n != "seed"]
+    varying = [n for n in names if n in frame.columns and frame[n].astype(str).nunique() > 1]
+    if "support" in varying and {"d", "k", "task_seed"} & set(varying):
+        varying.remove("support")  # the support then follows from d, k and task_seed
+    return varying
+
+
+def grouped(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per combination of swept options: runs, seeds, solved, medians over seeds.
+
+    An unsolved seed counts as infinitely slow, so a median is infinite when fewer than half solved.
+    """
+    keys = swept_columns(frame)
+    groups = frame.groupby(keys, sort=False, dropna=False) if keys else [((), frame)]
+    rows = []
+    for key, part in groups:
+        stt = pd.to_numeric(part["steps_to_target"], errors="coerce")
+        rows.append(
+            {
+                **dict(zip(keys, key if isinstance(key, tuple) else (key,))),
+                "n_runs": part["run_id"].nunique(),
+                "n_seeds": len(part),
+                "solved": int(stt.notna().sum()),
+                "solved_fraction": float(stt.notna().mean()),
+                "median_steps_to_target": median_steps(stt),
+                "median_samples_seen": float(np.median(part["samples_seen"])),
+                "budget": int(part["steps"].max()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def read(root: Path) -> pd.DataFrame:
+    """DIR/results.parquet, or CorruptFile naming it."""
+    path = Path(root) / RESULTS
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        raise io.CorruptFile(
+            f"{path}: cannot be read as a Parquet table ({type(err).__name__}); `parity results {root}` rebuilds it from runs/"
+        ) from None
