@@ -30,7 +30,7 @@ demo: install
 TORCH ?= torch==2.13.0
 bench: install
 	$(BIN)/pip install --quiet '$(TORCH)' || echo "could not install $(TORCH): the reference column is skipped"
-	$(BIN)/python benchmarks/bench.py --readme README.md
+	$(BIN)/python benchmarks/bench.py --readme docs/performance.md
 
 # The papers' three findings at laptop scale (README "Reproducing the papers"): QUICK=1 runs the smaller grids.
 reproduce: install
