@@ -6,7 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from parity.runs.probe import by_degree, control_subsets, correlations, probe_subsets, sample_correlations
+from parity.engine.probe_math import correlations, sample_correlations
+from parity.runs.probe import by_degree, control_subsets, probe_subsets
 
 D, SUPPORT = 6, (0, 1, 2)
 
