@@ -92,7 +92,10 @@ def main(folder: Path) -> None:
     assert executor.cluster == "slurm", executor.cluster
     # timeout_min=30: a USR2 in the first 20 minutes counts as preemption, not a timeout (see README)
     executor.update_parameters(
-        name="parity-check", slurm_partition="debug", timeout_min=30, slurm_array_parallelism=2,
+        name="parity-check",
+        slurm_partition="debug",
+        timeout_min=30,
+        slurm_array_parallelism=2,
         slurm_additional_parameters={"requeue": True},
     )
 
@@ -101,8 +104,7 @@ def main(folder: Path) -> None:
     jobs = executor.map_array(square, range(4))
     results = [job.result() for job in jobs]
     assert results == [0, 1, 4, 9], results
-    print(f"ok   map_array(square, range(4)), parallelism 2: {results} in {time.time() - t0:.1f} s "
-          f"(array {jobs[0].job_id.split('_')[0]})")
+    print(f"ok   map_array(square, range(4)), parallelism 2: {results} in {time.time() - t0:.1f} s (array {jobs[0].job_id.split('_')[0]})")
 
     # 2. scancel: does job.done() notice?
     log = str(folder / "cancel.log")
@@ -119,8 +121,10 @@ def main(folder: Path) -> None:
             wait_for(lambda: job.done(force_check=True), "cancelled job done", timeout=20)
             raise AssertionError("done() without accounting?")
         except TimeoutError:
-            print(f"ok   scancel {job.job_id}: without accounting done() is still False after 20 s "
-                  f"(state {job.state!r}): job.wait()/result() would hang")
+            print(
+                f"ok   scancel {job.job_id}: without accounting done() is still False after 20 s "
+                f"(state {job.state!r}): job.wait()/result() would hang"
+            )
 
     # 3. scontrol requeue of a plain function
     log = str(folder / "requeue-plain.log")
@@ -130,8 +134,7 @@ def main(folder: Path) -> None:
     subprocess.check_call(["scontrol", "requeue", job.job_id])
     took = wait_for(lambda: has(log, "restart=1"), "plain job restarted")
     assert job.result() == "slept"
-    print(f"ok   scontrol requeue {job.job_id} (plain function): restarted from the start after {took:.1f} s, "
-          f"result after {time.time() - t0:.1f} s")
+    print(f"ok   scontrol requeue {job.job_id} (plain function): restarted from the start after {took:.1f} s, result after {time.time() - t0:.1f} s")
 
     # 4. Checkpointable + USR2: checkpoint, self-requeue, resume
     log = str(folder / "usr2.log")
@@ -145,8 +148,10 @@ def main(folder: Path) -> None:
     checkpoint = next(line for line in lines(log) if "checkpoint" in line).split()[-1]
     resumed = next(line for line in lines(log) if "restart=1" in line).split()[-2]
     assert result == 15 and resumed != "i=0" and resumed == checkpoint, lines(log)
-    print(f"ok   USR2 to {job.job_id} (Checkpointable): checkpoint at {checkpoint}, resumed with {resumed} "
-          f"after {took:.1f} s, result {result} after {time.time() - t0:.1f} s")
+    print(
+        f"ok   USR2 to {job.job_id} (Checkpointable): checkpoint at {checkpoint}, resumed with {resumed} "
+        f"after {took:.1f} s, result {result} after {time.time() - t0:.1f} s"
+    )
 
     # 5. Checkpointable + scontrol requeue: no checkpoint
     log = str(folder / "requeue-ckpt.log")
@@ -158,8 +163,10 @@ def main(folder: Path) -> None:
     took = wait_for(lambda: has(log, "restart=1"), "counter restarted")
     assert job.result() == 15
     assert not has(log, "checkpoint") and has(log, "start i=0 restart=1"), lines(log)
-    print(f"ok   scontrol requeue {job.job_id} (Checkpointable): checkpoint() not called, restarted with i=0 "
-          f"after {took:.1f} s, result after {time.time() - t0:.1f} s")
+    print(
+        f"ok   scontrol requeue {job.job_id} (Checkpointable): checkpoint() not called, restarted with i=0 "
+        f"after {took:.1f} s, result after {time.time() - t0:.1f} s"
+    )
     print("all ok")
 
 
