@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from parity.config import ConfigError, coerce
+from parity.config import field_keys as _field_keys
 
 
 def read_table(path: Path, label: str) -> tuple[str, dict[str, Any]]:
@@ -30,7 +32,8 @@ def read_table(path: Path, label: str) -> tuple[str, dict[str, Any]]:
 
 def line_of(text: str, key: str) -> int | str:
     """The line that sets `key` (for messages); '?' if it cannot be told."""
-    return next((i + 1 for i, t in enumerate(text.splitlines()) if t.strip().lstrip("[").startswith(key)), "?")  # also [table]
+    sets = re.compile(rf"""\s*\[?\s*["']?{re.escape(key)}["']?\s*[=\]]""")  # key = ..., or [key] for a table
+    return next((i + 1 for i, t in enumerate(text.splitlines()) if sets.match(t)), "?")
 
 
 def coerced(name: str, value: Any, text: str, key: str, label: str) -> Any:
@@ -39,3 +42,8 @@ def coerced(name: str, value: Any, text: str, key: str, label: str) -> Any:
         return coerce(name, value)
     except ConfigError as err:
         raise ConfigError(f"{label}: line {line_of(text, key)}: {err}") from None
+
+
+def field_keys(table: dict[str, Any], text: str, label: str) -> dict[str, str]:
+    """key -> field name; one option spelt two ways (batch and batch-size) is a ConfigError naming both keys and the line."""
+    return _field_keys(table, where=lambda key: f"{label}: line {line_of(text, key)}: ")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import re
+import shutil
 import sys
 from pathlib import Path
 from typing import Optional
@@ -16,6 +17,7 @@ import typer
 
 from parity.config import ConfigError
 from parity.runs import files as io
+from parity.shell.options import strict
 from parity.sweeps.grid import RUNNERS
 
 P = inspect.Parameter
@@ -48,7 +50,11 @@ SWEEP_OPTIONS = [
         ),
     ),
     _param(
-        "workers", Optional[int], typer.Option(None, "--workers", help="local worker processes (default: one per core)", rich_help_panel=SWEEP_PANEL)
+        "workers",
+        Optional[int],
+        typer.Option(
+            None, "--workers", help="local worker processes (default: one per core)", rich_help_panel=SWEEP_PANEL, parser=strict(int, "--workers")
+        ),
     ),
     _param(
         "executor",
@@ -57,7 +63,11 @@ SWEEP_OPTIONS = [
             "local", "--executor", help="local: worker processes here; slurm: a SLURM job array through submitit", rich_help_panel=SWEEP_PANEL
         ),
     ),
-    _param("max_runs", int, typer.Option(10_000, "--max-runs", help="refuse a larger grid unless --yes", rich_help_panel=SWEEP_PANEL)),
+    _param(
+        "max_runs",
+        int,
+        typer.Option(10_000, "--max-runs", help="refuse a larger grid unless --yes", rich_help_panel=SWEEP_PANEL, parser=strict(int, "--max-runs")),
+    ),
     _param("yes", bool, typer.Option(False, "--yes", help="run a grid larger than --max-runs", rich_help_panel=SWEEP_PANEL)),
     _param("slurm_partition", Optional[str], typer.Option(None, "--slurm-partition", help="SLURM partition", rich_help_panel=SLURM_PANEL)),
     _param(
@@ -71,7 +81,11 @@ SWEEP_OPTIONS = [
         ),
     ),
     _param(
-        "slurm_gpus_per_task", Optional[int], typer.Option(None, "--slurm-gpus-per-task", help="GPUs per array task", rich_help_panel=SLURM_PANEL)
+        "slurm_gpus_per_task",
+        Optional[int],
+        typer.Option(
+            None, "--slurm-gpus-per-task", help="GPUs per array task", rich_help_panel=SLURM_PANEL, parser=strict(int, "--slurm-gpus-per-task")
+        ),
     ),
     _param(
         "slurm_array_parallelism",
@@ -81,6 +95,7 @@ SWEEP_OPTIONS = [
             "--slurm-array-parallelism",
             help="array tasks (each runs a slice of the grid), all running at once (default 64)",
             rich_help_panel=SLURM_PANEL,
+            parser=strict(int, "--slurm-array-parallelism"),
         ),
     ),
     _param(
@@ -118,6 +133,8 @@ def slurm_options(executor: str, workers: int | None, given: dict):
         raise ConfigError("--workers: only with --executor local (SLURM tasks run one process each)")
     if not installed("submitit"):
         raise ConfigError(f"--executor slurm needs submitit: {INSTALL_SLURM}")
+    if given.get("slurm_cluster", "slurm") == "slurm" and shutil.which("sbatch") is None:
+        raise ConfigError("--executor slurm: SLURM is not installed here (no sbatch on PATH); run on a SLURM login node, or use --executor local")
     for name in ("slurm_gpus_per_task", "slurm_array_parallelism"):
         if name in given and given[name] < (0 if name == "slurm_gpus_per_task" else 1):
             raise ConfigError(f"--{name.replace('_', '-')} {given[name]}: must be a positive integer")
@@ -133,7 +150,7 @@ def slurm_options(executor: str, workers: int | None, given: dict):
 
 def parse_minutes(text: str) -> int:
     """SLURM's time formats, rounded up to whole minutes: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S."""
-    m = re.fullmatch(r"(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?", text.strip())
+    m = re.fullmatch(r"(?:([0-9]+)-)?([0-9]+)(?::([0-9]+))?(?::([0-9]+))?", text.strip())  # ASCII digits only
     if not m:
         raise ConfigError(f"--slurm-time {text!r}: expected minutes or SLURM's M:S, H:M:S, D-H[:M[:S]], e.g. 90 or 1:30:00")
     days, a, b, c = m.groups()
@@ -156,19 +173,35 @@ def check_size(spec, max_runs: int, yes: bool) -> int:
     return n
 
 
-def run(sweep, out: Path, workers: int | None, slurm) -> int:
-    """Run (or submit) the sweep; print the grouped table. Exit code 1 if some run failed."""
+def run(sweep, out: Path, workers: int | None, slurm, stop=None) -> int:
+    """Run (or submit) the sweep; print the grouped table. Exit code 1 if some run failed.
+
+    stop: the shell's signal flag (parity/shell/signals.py); once set, runs stop with resume points,
+    results.parquet is rebuilt, and the exit code is 128 + the signal's number.
+    """
     from rich.markup import escape
 
+    from parity.shell.options import check_memory
     from parity.shell.render import err_console
     from parity.shell.sweep_render import SweepProgress
-    from parity.sweeps import results
+    from parity.sweeps import points, results
     from parity.sweeps import sweep as sweeper
 
     if (out / results.RUNS).is_dir():
         results.gather(out)  # a damaged finished run is named now, before anything is launched
-    io.check_out_dir(out, overwrite=True)  # writable; an existing sweep directory is resumed
-    errors, jobs = sweeper.run_sweep(sweep, out, SweepProgress, workers, slurm)
+    points.check_sweep_dir(out)  # new, empty or a sweep's own; results.parquet a file
+    todo = points.unfinished(points.points(sweep, out))
+    points.check_points(todo)  # each run directory parity's own, apart from its teacher
+    for point in todo if slurm is None else ():  # SLURM's machines are not this one
+        check_memory(point.cfg, where=f"{point.label}: ")
+    io.check_writable(out, "--out")  # last: it tries a write
+    errors, jobs = sweeper.run_sweep(sweep, out, SweepProgress, workers, slurm, should_stop=stop)
+    if stop is not None and stop():
+        finished = sum(io.is_finished(p.out) for p in points.points(sweep, out))
+        err_console.print(
+            f"interrupted: {finished} of {len(sweep.configs)} runs finished; run the same command to resume", markup=False, highlight=False
+        )
+        return stop.exit_code
     if jobs is not None and not slurm.wait:
         err_console.print(
             f"submitted {len(jobs)} array task(s) (job {jobs[0].job_id.split('_')[0]}); logs in {out / 'slurm'}; "
@@ -190,7 +223,11 @@ def show_results(root: Path, csv: Path | None) -> None:
     root = Path(root)
     if not (root / results.RUNS).is_dir() and not (root / results.RESULTS).is_file():
         raise ConfigError(f"{root}: not a sweep directory (no runs/ or results.parquet inside)")
+    if (root / results.RESULTS).exists() and not (root / results.RESULTS).is_file():
+        raise ConfigError(f"{root}: {root / results.RESULTS} is not a file; parity writes the results table there")
     if csv is not None:
+        io.check_path(csv, "--csv")
+        _check_not_parity_file(csv, root)
         io.check_out_file(csv, "--csv")
     try:
         frame = results.rebuild(root) if (root / results.RUNS).is_dir() else results.read(root)
@@ -204,6 +241,16 @@ def show_results(root: Path, csv: Path | None) -> None:
     if csv is not None:
         io.atomic_write_bytes(csv, frame.to_csv(index=False).encode())
         out_console.print(f"wrote {len(frame)} rows to {csv}")
+
+
+def _check_not_parity_file(path: Path, root: Path) -> None:
+    """An export must not land on the results table or inside a run directory (real paths compared)."""
+    from parity.runs.outdir import real
+    from parity.sweeps import results
+
+    target = real(path)
+    if target == real(root / results.RESULTS) or real(root / results.RUNS) in target.parents:
+        raise ConfigError(f"--csv {path}: would overwrite a file of the sweep {root}; choose a file outside its runs/ and results.parquet")
 
 
 def plot(root: Path, x: str, y: str, hue: str | None, logy: bool, out: Path | None) -> None:

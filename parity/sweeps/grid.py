@@ -233,10 +233,10 @@ def read_sweep_file(path: Path) -> Spec:
     command = check_command(str(table.get("command", "train")), where=f"{path}: command ")
     zips = parse_zip(table.get("zip", []), where=f"{path}: zip")
     values: dict[str, list[Any]] = {}
-    for key, value in table.items():
+    for key, name in toml_files.field_keys(table, text, str(path)).items():
         if key in FILE_KEYS:
             continue
-        name = field_name(key)
+        value = table[key]
         line = toml_files.line_of(text, key)
         if name not in FIELDS:
             raise ConfigError(f"{path}: line {line}: {key!r} is not a sweepable option; allowed: {', '.join(FIELDS)}")
