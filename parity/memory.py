@@ -20,6 +20,7 @@ OPTIMIZER_COPIES = {"sgd": 0, "signsgd": 0, "momentum": 1, "adam": 2, "adamw": 2
 EVAL_CHUNK = 2048  # test samples per forward pass (parity/engine/evaluate.py)
 PROBE_CHUNK = 8192  # probe samples per forward pass (parity/engine/probe_math.py)
 PROBE_SUBSETS = 100  # control subsets of degree 1, besides the k support coordinates
+METRIC_COLUMNS = 24  # per seed and evaluation, in the run's history, its columns and the Parquet table it flushes (8 bytes each)
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,16 @@ def estimate(cfg: TrainConfig, teacher: TrainConfig | None = None, teacher_check
     chunk = 2 * min(cfg.test_size, EVAL_CHUNK) * cfg.width
     if cfg.probe_every > 0:
         chunk += PROBE_CHUNK * (cfg.d + cfg.width + cfg.k + PROBE_SUBSETS) + (cfg.k + PROBE_SUBSETS) * cfg.d
+    every = min(cfg.eval_every, cfg.probe_every or cfg.eval_every)  # each segment end is a metrics row
+    rows = cfg.steps // every + 1
+    metrics = 3 * rows * cfg.seeds * METRIC_COLUMNS * 8
     parts = [
         Part("pool", f"{pool_flag} x {pool_copies} seed(s) at --d {cfg.d}", pool),
         Part("test set", f"--test-size {cfg.test_size} at --d {cfg.d}", test),
         Part("parameters", f"--d {cfg.d} x --width {cfg.width} x --seeds {cfg.seeds}", state),
         Part("batches", f"--batch-size {cfg.batch_size} x --seeds {cfg.seeds} at --d {cfg.d}", batch * WORD * cfg.seeds),
         Part("evaluation", f"--width {cfg.width} x --seeds {cfg.seeds}", chunk * WORD * cfg.seeds),
+        Part("metrics", f"--steps {cfg.steps} / --eval-every {every} = {rows:,} evaluations x --seeds {cfg.seeds}", metrics),
     ]
     if teacher is not None and teacher_checkpoints > 0:
         parts.append(Part("teacher", f"{teacher_checkpoints} teacher checkpoint(s)", teacher_checkpoints * n_params(teacher) * WORD))

@@ -9,11 +9,13 @@ from typing import Any
 
 from parity.config import ConfigError, coerce
 from parity.config import field_keys as _field_keys
+from parity.paths import check_input
 
 
 def read_table(path: Path, label: str) -> tuple[str, dict[str, Any]]:
     """The text and the parsed table of a TOML file; `label` starts every error, e.g. "--config run.toml"."""
     path = Path(path)
+    check_input(path, label)
     if path.is_dir():
         raise ConfigError(f"{label}: is a directory; expected a TOML file")
     if not path.is_file():

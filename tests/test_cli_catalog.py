@@ -528,6 +528,14 @@ CATALOG += [
         "would overwrite a file of the sweep",
         lambda tmp, fx: sweep_copy(tmp, fx),
     ),
+    bad("config file name too long", f"train --config {{tmp}}/{LONG}.toml", f"--config {{tmp}}/{LONG}.toml: cannot be used (name too long)"),
+    bad("config file a symbolic link loop", "train --config {loop}", "--config {loop}: cannot be used (a loop of symbolic links)", a_loop),
+    bad("teacher a symbolic link loop", "distill --teacher {loop}", "--teacher {loop}: cannot be used (a loop of symbolic links)", a_loop),
+    bad("checkpoints of a name too long", f"checkpoints {{tmp}}/{LONG}", "cannot be used (name too long)"),
+    bad("probe of a symbolic link loop", "probe {loop}", "{loop}: cannot be used (a loop of symbolic links)", a_loop),
+    bad("results of a name too long", f"results {{tmp}}/{LONG}", "cannot be used (name too long)"),
+    bad("plot of a symbolic link loop", "plot {loop}", "{loop}: cannot be used (a loop of symbolic links)", a_loop),
+    bad("sweep file name too long", f"sweep {{tmp}}/{LONG}.toml --out o", "cannot be used (name too long)"),
     # ----- seeds: 0 .. 2^32 - 1 (a JAX key wraps at 2^32) -----
     bad(
         "train seed 2^32",
@@ -593,6 +601,11 @@ CATALOG += [
     ),
     # ----- sizes that cannot fit -----
     bad("train steps past int32", "train --steps 100000000000", "--steps 100000000000: must be at most 2147483647"),
+    bad(
+        "train an evaluation every step of 2^31",
+        "train --steps 2147483647 --eval-every 1",
+        "--steps 2147483647 / --eval-every 1 = 2,147,483,648 evaluations",
+    ),
     bad("train a checkpoint every step of a long run", "train --steps 100000 --save-every 1", "--save-every 1: plans 100,001 checkpoints"),
     bad("train save-log of a billion", "train --save-log 1000000000", "--save-log 1000000000: at most 10,000 checkpoints"),
     bad(

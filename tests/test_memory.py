@@ -47,3 +47,11 @@ def test_a_run_that_cannot_fit_is_refused_naming_its_largest_part():
 
 def test_sizes_read_as_people_write_them():
     assert memory.size(512) == "512 B" and memory.size(3 * 2**20 // 2) == "1.5 MiB" and memory.size(5 * 2**40) == "5.0 TiB"
+
+
+def test_the_metrics_of_every_evaluation_are_counted():
+    """A budget of 2^31 - 1 steps evaluated at every step would keep 2^31 rows per seed: refused before it starts."""
+    cfg = TrainConfig(steps=2**31 - 1, eval_every=1)
+    with pytest.raises(ConfigError, match=r"^--steps 2147483647 / --eval-every 1 = 2,147,483,648 evaluations x --seeds 8: the run needs about"):
+        memory.check(cfg, limit_bytes=1024 * GiB)
+    memory.check(dataclasses.replace(cfg, eval_every=100_000), limit_bytes=16 * GiB)

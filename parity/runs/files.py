@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from parity.errors import ConfigError, CorruptFile
+from parity.paths import UNUSABLE, check_input  # noqa: F401 (check_input: the runs layer's vocabulary too)
 
 CONFIG = "config.json"
 METRICS = "metrics.parquet"
@@ -122,8 +123,7 @@ def check_path(path: Path, flag: str) -> None:
     except OSError as err:
         if err.errno == errno.ENOTDIR:
             return  # check_writable names the file in the way
-        reason = {errno.ENAMETOOLONG: "name too long", errno.ELOOP: "a loop of symbolic links"}.get(err.errno, err.strerror)
-        raise ConfigError(f"{flag} {path}: cannot be used ({reason})") from None
+        raise ConfigError(f"{flag} {path}: cannot be used ({UNUSABLE.get(err.errno, err.strerror)})") from None
     for part in [path, *path.parents]:  # missing: a dangling link on the way cannot be created through
         if part.is_symlink() and not part.exists():
             raise ConfigError(f"{flag} {path}: cannot be used ({part} is a symbolic link to {os.readlink(part)}, which does not exist)")

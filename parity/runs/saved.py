@@ -141,6 +141,7 @@ def index_entries(index: dict) -> dict[int, dict]:
 
 def read_run_record(run: Path, label: str) -> dict:
     """config.json of a run directory, or a ConfigError."""
+    io.check_input(run, label)
     if run.exists() and not run.is_dir():
         raise ConfigError(f"{label}: is a file, not a run directory")
     if not run.is_dir():

@@ -103,6 +103,8 @@ class Teacher:
         differ = sorted(int(step) for step in set(before) | set(now) if before.get(step) != now.get(step))
         if started.get("teacher_run_id") != self.saved.record.get("run_id"):
             why = "its config.json differs"
+        elif set(before) != set(now):  # e.g. 'final' moved on: a teacher that was still training
+            why = f"the schedule now uses its checkpoints at steps {', '.join(now)}, not {', '.join(before)}"
         elif differ:
             why = f"checkpoint at step {differ[0]} differs"
         else:

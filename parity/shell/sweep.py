@@ -221,6 +221,7 @@ def show_results(root: Path, csv: Path | None) -> None:
     from parity.sweeps import results
 
     root = Path(root)
+    io.check_input(root, str(root))
     if not (root / results.RUNS).is_dir() and not (root / results.RESULTS).is_file():
         raise ConfigError(f"{root}: not a sweep directory (no runs/ or results.parquet inside)")
     if (root / results.RESULTS).exists() and not (root / results.RESULTS).is_file():
@@ -257,6 +258,7 @@ def plot(root: Path, x: str, y: str, hue: str | None, logy: bool, out: Path | No
     from parity.sweeps import results
 
     path = Path(root) / results.RESULTS
+    io.check_input(root, str(root))
     if not path.is_file():
         raise ConfigError(f"{root}: no results.parquet (run `parity sweep ... --out {root}` or `parity results {root}`)")
     if not installed("matplotlib"):
