@@ -37,7 +37,7 @@ class TrainConfig:
     # The task: x uniform on {-1,+1}^d, y = prod_{i in support} x_i.
     d: int = opt(50, "input dimension", group="task")
     k: int = opt(3, "parity degree (support size)", group="task")
-    task_seed: int = opt(0, "seed that draws the support and the test set", group="task")
+    task_seed: int = opt(0, "seed that draws the support and the test set (0 to 2^32 - 1)", group="task")
     support: tuple[int, ...] | None = opt(None, "fixed support, e.g. 0,5,7 (default: drawn from --task-seed)", group="task")
     label_noise: float = opt(0.0, "probability of flipping a training label, in [0, 0.5)", group="task")
     test_size: int = opt(8192, "held-out test samples (same for every seed)", group="task")
@@ -63,9 +63,9 @@ class TrainConfig:
 
     # The engine.
     batch_size: int = opt(32, "samples per step", flags=("--batch-size", "--batch"), group="engine")
-    steps: int = opt(100_000, "training-step budget", group="engine")
+    steps: int = opt(100_000, "training-step budget (at most 2^31 - 1)", group="engine")
     seeds: int = opt(8, "number of seeds, trained together as a batched axis", group="engine")
-    seed: int = opt(0, "base seed: the run trains seeds seed, seed+1, ...", group="engine")
+    seed: int = opt(0, "base seed: the run trains seeds seed, seed+1, ... (all in 0 to 2^32 - 1)", group="engine")
     eval_every: int = opt(1000, "steps between evaluations on the test set", group="engine")
     target_acc: float = opt(0.99, "test accuracy that counts as solved, in (0, 1]", group="engine")
     early_stop: bool = opt(True, "stop once every seed has reached --target-acc", group="engine")
@@ -78,7 +78,7 @@ class TrainConfig:
         group="data",
     )
     pool_size: int = opt(16384, "samples in the pool for --data pool (1 to 2^24)", group="data")
-    data_seed: int = opt(0, "seed that draws the pool (per-seed pools fold in each seed)", group="data")
+    data_seed: int = opt(0, "seed that draws the pool (per-seed pools fold in each seed; 0 to 2^32 - 1)", group="data")
     epochs: float = opt(0.0, "passes over the pool: sets the steps to ceil(E x pool size / batch), instead of --steps", group="data")
     phases: str = opt(
         "",

@@ -27,6 +27,8 @@ INSTALL_PLOT = "pip install 'parity[plot]'"
 
 
 def _param(name: str, annotation, option) -> P:
+    if annotation in (int, Optional[int]):  # integers parse strictly, as every option of a run does (no 1.5, 1e3)
+        option.parser = strict(int, option.param_decls[0])
     return P(name, P.KEYWORD_ONLY, annotation=annotation, default=option)
 
 
@@ -50,11 +52,7 @@ SWEEP_OPTIONS = [
         ),
     ),
     _param(
-        "workers",
-        Optional[int],
-        typer.Option(
-            None, "--workers", help="local worker processes (default: one per core)", rich_help_panel=SWEEP_PANEL, parser=strict(int, "--workers")
-        ),
+        "workers", Optional[int], typer.Option(None, "--workers", help="local worker processes (default: one per core)", rich_help_panel=SWEEP_PANEL)
     ),
     _param(
         "executor",
@@ -63,11 +61,7 @@ SWEEP_OPTIONS = [
             "local", "--executor", help="local: worker processes here; slurm: a SLURM job array through submitit", rich_help_panel=SWEEP_PANEL
         ),
     ),
-    _param(
-        "max_runs",
-        int,
-        typer.Option(10_000, "--max-runs", help="refuse a larger grid unless --yes", rich_help_panel=SWEEP_PANEL, parser=strict(int, "--max-runs")),
-    ),
+    _param("max_runs", int, typer.Option(10_000, "--max-runs", help="refuse a larger grid unless --yes", rich_help_panel=SWEEP_PANEL)),
     _param("yes", bool, typer.Option(False, "--yes", help="run a grid larger than --max-runs", rich_help_panel=SWEEP_PANEL)),
     _param("slurm_partition", Optional[str], typer.Option(None, "--slurm-partition", help="SLURM partition", rich_help_panel=SLURM_PANEL)),
     _param(
@@ -81,11 +75,7 @@ SWEEP_OPTIONS = [
         ),
     ),
     _param(
-        "slurm_gpus_per_task",
-        Optional[int],
-        typer.Option(
-            None, "--slurm-gpus-per-task", help="GPUs per array task", rich_help_panel=SLURM_PANEL, parser=strict(int, "--slurm-gpus-per-task")
-        ),
+        "slurm_gpus_per_task", Optional[int], typer.Option(None, "--slurm-gpus-per-task", help="GPUs per array task", rich_help_panel=SLURM_PANEL)
     ),
     _param(
         "slurm_array_parallelism",
@@ -95,7 +85,6 @@ SWEEP_OPTIONS = [
             "--slurm-array-parallelism",
             help="array tasks (each runs a slice of the grid), all running at once (default 64)",
             rich_help_panel=SLURM_PANEL,
-            parser=strict(int, "--slurm-array-parallelism"),
         ),
     ),
     _param(
@@ -184,14 +173,10 @@ def run(sweep, out: Path, workers: int | None, slurm, stop=None) -> int:
     from parity.shell.options import check_memory
     from parity.shell.render import err_console
     from parity.shell.sweep_render import SweepProgress
-    from parity.sweeps import points, results
+    from parity.sweeps import points
     from parity.sweeps import sweep as sweeper
 
-    if (out / results.RUNS).is_dir():
-        results.gather(out)  # a damaged finished run is named now, before anything is launched
-    points.check_sweep_dir(out)  # new, empty or a sweep's own; results.parquet a file
-    todo = points.unfinished(points.points(sweep, out))
-    points.check_points(todo)  # each run directory parity's own, apart from its teacher
+    todo = points.check_before_run(sweep, out)  # DIR and every grid point's directory
     for point in todo if slurm is None else ():  # SLURM's machines are not this one
         check_memory(point.cfg, where=f"{point.label}: ")
     io.check_writable(out, "--out")  # last: it tries a write
@@ -218,17 +203,15 @@ def show_results(root: Path, csv: Path | None) -> None:
     """Rebuild results.parquet where possible, print the grouped table, optionally export every row."""
     from parity.shell.render import out_console
     from parity.shell.sweep_render import grouped_table
-    from parity.sweeps import results
+    from parity.sweeps import points, results
 
     root = Path(root)
     io.check_input(root, str(root))
     if not (root / results.RUNS).is_dir() and not (root / results.RESULTS).is_file():
         raise ConfigError(f"{root}: not a sweep directory (no runs/ or results.parquet inside)")
-    if (root / results.RESULTS).exists() and not (root / results.RESULTS).is_file():
-        raise ConfigError(f"{root}: {root / results.RESULTS} is not a file; parity writes the results table there")
+    points.check_layout(root, str(root))
     if csv is not None:
-        io.check_path(csv, "--csv")
-        _check_not_parity_file(csv, root)
+        points.check_export(csv, root, "--csv")
         io.check_out_file(csv, "--csv")
     try:
         frame = results.rebuild(root) if (root / results.RUNS).is_dir() else results.read(root)
@@ -242,16 +225,6 @@ def show_results(root: Path, csv: Path | None) -> None:
     if csv is not None:
         io.atomic_write_bytes(csv, frame.to_csv(index=False).encode())
         out_console.print(f"wrote {len(frame)} rows to {csv}")
-
-
-def _check_not_parity_file(path: Path, root: Path) -> None:
-    """An export must not land on the results table or inside a run directory (real paths compared)."""
-    from parity.runs.outdir import real
-    from parity.sweeps import results
-
-    target = real(path)
-    if target == real(root / results.RESULTS) or real(root / results.RUNS) in target.parents:
-        raise ConfigError(f"--csv {path}: would overwrite a file of the sweep {root}; choose a file outside its runs/ and results.parquet")
 
 
 def plot(root: Path, x: str, y: str, hue: str | None, logy: bool, out: Path | None) -> None:

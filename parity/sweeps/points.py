@@ -69,9 +69,32 @@ def check_sweep_dir(root: Path, flag: str = "--out") -> None:
             raise ConfigError(
                 f"{flag} {root}: is not empty and holds no sweep (no {results.RUNS}/ or {results.RESULTS}); a sweep writes into a new or empty directory or resumes its own"
             )
-        for name, is_kind, kind in ((results.RUNS, Path.is_dir, "a directory"), (results.RESULTS, Path.is_file, "a file")):
-            if (root / name).exists() and not is_kind(root / name):
-                raise ConfigError(f"{flag} {root}: {root / name} is not {kind}; parity writes {kind} there")
+        check_layout(root, f"{flag} {root}")
+
+
+def check_layout(root: Path, label: str) -> None:
+    """runs/ a directory and results.parquet a file, where they exist."""
+    for name, is_kind, kind in ((results.RUNS, Path.is_dir, "a directory"), (results.RESULTS, Path.is_file, "a file")):
+        if (root / name).exists() and not is_kind(root / name):
+            raise ConfigError(f"{label}: {root / name} is not {kind}; parity writes {kind} there")
+
+
+def check_export(path: Path, root: Path, flag: str) -> None:
+    """An export (--csv) must not land on the sweep's results table or inside its run directories (real paths compared)."""
+    io.check_path(path, flag)
+    target = outdir.real(path)
+    if target == outdir.real(root / results.RESULTS) or outdir.real(root / results.RUNS) in target.parents:
+        raise ConfigError(f"{flag} {path}: would overwrite a file of the sweep {root}; choose a file outside its runs/ and results.parquet")
+
+
+def check_before_run(sweep: Sweep, root: Path) -> list[Point]:
+    """Everything about DIR and the grid points' directories, before anything is launched; returns the points to run."""
+    if (Path(root) / results.RUNS).is_dir():
+        results.gather(root)  # a damaged finished run is named now
+    check_sweep_dir(root)
+    todo = unfinished(points(sweep, root))
+    check_points(todo)
+    return todo
 
 
 def check_points(todo: list[Point]) -> None:
