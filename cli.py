@@ -10,7 +10,9 @@ import typer
 
 from parity.config import FIELDS, TRAIN_FIELDS, ConfigError
 from parity.engine import devices
+from parity.errors import Interrupted
 from parity.shell import options as opts
+from parity.shell import signals
 from parity.shell.sweep import SWEEP_OPTIONS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="A command-line lab for sparse-parity learning in JAX.")
@@ -23,16 +25,31 @@ def _group() -> None:
 
 def _train(ctx: typer.Context, config: Optional[Path], out: Optional[Path], overwrite: bool, json: bool, **fields):
     """Train a batch of seeds of a 2-layer MLP on (d, k) sparse parity with SGD."""
-    from parity.runs.runner import run_train  # deferred: keeps `parity --help` fast
-    from parity.shell import render
-
     cfg = opts.build_config(ctx, config, fields)
     if cfg.teacher is not None:
         raise ConfigError(f"--config {config}: teacher is an option of parity distill, not parity train")
-    out = opts.resolve_out(cfg, out, overwrite)
+    opts.check_memory(cfg)
+    _run(cfg, opts.resolve_out(cfg, out, overwrite), overwrite, json)
+
+
+def _run(cfg, out: Path, overwrite: bool, json: bool, teacher=None) -> None:
+    """Train into `out` (locked against a second process); SIGTERM or Ctrl-C stop at a segment boundary, resumable."""
+    from parity.runs import outdir
+    from parity.runs.runner import run_train  # deferred: keeps `parity --help` fast
+    from parity.shell import render
+
+    def resuming(step: int) -> None:
+        print(signals.resuming_line(step, cfg.steps), file=sys.stderr)
+
     devices.enable_compilation_cache()
-    with render.TrainProgress(cfg, quiet=json) as progress:
-        summary = run_train(cfg, out, on_segment=progress.on_segment, fresh=overwrite)
+    with signals.stop_on_signals() as stop, outdir.exclusive(out):
+        outdir.check_run_dir(out, overwrite, cfg.run_hash)  # again, now that no other process can change it
+        try:
+            with render.TrainProgress(cfg, quiet=json) as progress:
+                summary = run_train(cfg, out, on_segment=progress.on_segment, fresh=overwrite, teacher=teacher, should_stop=stop, on_resume=resuming)
+        except Interrupted as err:
+            print(signals.interrupted_line(err.step), file=sys.stderr)
+            raise SystemExit(stop.exit_code) from None
     render.finish(summary, out, as_json=json)
 
 
@@ -42,18 +59,17 @@ app.command("train")(opts.with_config_options(_train, fields=TRAIN_FIELDS))
 def _distill(ctx: typer.Context, config: Optional[Path], out: Optional[Path], overwrite: bool, json: bool, **fields):
     """Train students on the outputs of a teacher run's checkpoints (--teacher RUN --teacher-step SPEC)."""
     from parity.runs import teacher as distill
-    from parity.runs.runner import run_train
-    from parity.shell import render
 
     cfg, record = distill.student(opts.given_values(ctx, config, fields))
     teacher = distill.prepare(cfg, record)
-    out = opts.resolve_out(cfg, out, overwrite)
-    if out.absolute() == teacher.saved.run.absolute():
-        raise ConfigError(f"--out {out}: is the teacher run; choose another directory")
-    devices.enable_compilation_cache()
-    with render.TrainProgress(cfg, quiet=json) as progress:
-        summary = run_train(cfg, out, on_segment=progress.on_segment, teacher=teacher, fresh=overwrite)
-    render.finish(summary, out, as_json=json)
+    opts.check_memory(cfg, teacher)
+    out = opts.resolve_out(cfg, out, overwrite, reads=(teacher.saved.run, "teacher run"))
+    if not teacher.finished:
+        print(
+            f"warning: --teacher {cfg.teacher}: unfinished (no summary.json); if it is still training, a resume of this run will refuse it",
+            file=sys.stderr,
+        )
+    _run(cfg, out, overwrite, json, teacher)
 
 
 app.command("distill")(opts.with_config_options(_distill, fields=list(FIELDS)))
@@ -80,7 +96,7 @@ def _checkpoints(
 @app.command("probe")
 def _probe(
     run: Path = typer.Argument(..., help="run directory with checkpoints"),
-    samples: int = typer.Option(100_000, "--samples", help="fresh uniform samples per checkpoint"),
+    samples: int = typer.Option(100_000, "--samples", help="fresh uniform samples per checkpoint", parser=opts.strict(int, "--samples")),
 ) -> None:
     """Correlation of each checkpoint's output with the monomials on the support, by degree (writes probe.parquet)."""
     if samples <= 0:
@@ -88,15 +104,20 @@ def _probe(
     import pandas as pd
 
     from parity.runs import files as io
-    from parity.runs import probe
+    from parity.runs import outdir, probe
     from parity.runs.saved import SavedRun
     from parity.shell import render, tables
 
     saved = SavedRun(run)
+    for step in saved.steps:  # a damaged checkpoint is bad input: named before anything (the lock file) is written
+        saved.verify(step)
+    io.check_out_file(saved.run / probe.TABLE, f"{run}:")  # e.g. "runs/t: runs/t/probe.parquet: is a directory"
     devices.enable_compilation_cache()
-    columns = probe.probe_run(saved, samples)
-    io.write_table(saved.run / probe.TABLE, columns)
-    render.out_console.print(tables.probe_table(pd.DataFrame(columns), f"probe of {run} ({samples:,} samples)"))
+    with outdir.exclusive(saved.run, flag=""):  # the run is not being trained (or probed) by another process meanwhile
+        columns = probe.probe_run(saved, samples)
+        table = tables.probe_table(pd.DataFrame(columns), f"probe of {run} ({samples:,} samples)")
+        io.write_table(saved.run / probe.TABLE, columns)
+    render.out_console.print(table)
     render.out_console.print(f"table in [bold]{saved.run / probe.TABLE}[/bold]")
 
 
@@ -120,7 +141,8 @@ def _sweep(
     slurm = sweep_cli.slurm_options(executor, workers, {n: v for n, v in options.items() if n.startswith("slurm_")})
     spec = grid.from_command_line(target, lists, zip, None if out is None else str(out))
     sweep_cli.check_size(spec, max_runs, yes)
-    code = sweep_cli.run(grid.build(spec), Path(spec.out), workers, slurm)
+    with signals.stop_on_signals() as stop:  # SIGTERM, Ctrl-C: runs stop with resume points, results.parquet is rebuilt
+        code = sweep_cli.run(grid.build(spec), Path(spec.out), workers, slurm, stop)
     raise typer.Exit(code)
 
 
@@ -158,7 +180,7 @@ def main() -> None:
     devices.configure_cpu_workers()  # before jax loads: one single-threaded device per core
     try:
         code = app(standalone_mode=False)
-    except ConfigError as err:
+    except (ConfigError, opts.BadFlag) as err:
         _fail(str(err))
     except typer.TyperException as err:  # usage errors from the parser
         _fail(err.format_message() if hasattr(err, "format_message") else str(err))

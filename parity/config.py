@@ -11,10 +11,11 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
-from parity import data_plan, teacher_spec
+from parity import data_plan, limits, teacher_spec
 from parity.errors import ConfigError, require
+from parity.numbers import is_integer_text, parse_float, parse_int
 
 ACTIVATIONS = ("relu", "gelu", "tanh", "poly")
 INITS = ("torch", "gaussian", "sparse")
@@ -36,7 +37,7 @@ class TrainConfig:
     # The task: x uniform on {-1,+1}^d, y = prod_{i in support} x_i.
     d: int = opt(50, "input dimension", group="task")
     k: int = opt(3, "parity degree (support size)", group="task")
-    task_seed: int = opt(0, "seed that draws the support and the test set", group="task")
+    task_seed: int = opt(0, "seed that draws the support and the test set (0 to 2^32 - 1)", group="task")
     support: tuple[int, ...] | None = opt(None, "fixed support, e.g. 0,5,7 (default: drawn from --task-seed)", group="task")
     label_noise: float = opt(0.0, "probability of flipping a training label, in [0, 0.5)", group="task")
     test_size: int = opt(8192, "held-out test samples (same for every seed)", group="task")
@@ -62,9 +63,9 @@ class TrainConfig:
 
     # The engine.
     batch_size: int = opt(32, "samples per step", flags=("--batch-size", "--batch"), group="engine")
-    steps: int = opt(100_000, "training-step budget", group="engine")
+    steps: int = opt(100_000, "training-step budget (at most 2^31 - 1)", group="engine")
     seeds: int = opt(8, "number of seeds, trained together as a batched axis", group="engine")
-    seed: int = opt(0, "base seed: the run trains seeds seed, seed+1, ...", group="engine")
+    seed: int = opt(0, "base seed: the run trains seeds seed, seed+1, ... (all in 0 to 2^32 - 1)", group="engine")
     eval_every: int = opt(1000, "steps between evaluations on the test set", group="engine")
     target_acc: float = opt(0.99, "test accuracy that counts as solved, in (0, 1]", group="engine")
     early_stop: bool = opt(True, "stop once every seed has reached --target-acc", group="engine")
@@ -77,7 +78,7 @@ class TrainConfig:
         group="data",
     )
     pool_size: int = opt(16384, "samples in the pool for --data pool (1 to 2^24)", group="data")
-    data_seed: int = opt(0, "seed that draws the pool (per-seed pools fold in each seed)", group="data")
+    data_seed: int = opt(0, "seed that draws the pool (per-seed pools fold in each seed; 0 to 2^32 - 1)", group="data")
     epochs: float = opt(0.0, "passes over the pool: sets the steps to ceil(E x pool size / batch), instead of --steps", group="data")
     phases: str = opt(
         "",
@@ -148,16 +149,31 @@ def field_name(key: str) -> str:
     return ALIASES.get(name, name)
 
 
+def field_keys(keys, where: Callable[[str], str] = lambda key: "") -> dict[str, str]:
+    """key -> field name for keys as written; one option spelt two ways (batch, batch-size) is a ConfigError naming both.
+
+    where(key): the start of the message, e.g. the file and line that set `key`.
+    """
+    names: dict[str, str] = {}
+    for key in keys:
+        name = field_name(key)
+        other = next((k for k, n in names.items() if n == name), None)
+        if other is not None:
+            raise ConfigError(f"{where(key)}{other!r} and {key!r} both set {flag_of(name) if name in FIELDS else name}; give it once")
+        names[key] = name
+    return names
+
+
 def flag_of(name: str) -> str:
     flags = FIELDS[name].metadata["flags"]
     return flags[0].split("/")[0] if flags else "--" + name.replace("_", "-")
 
 
 def parse_support(text: str, flag: str = "--support") -> tuple[int, ...]:
-    try:
-        return tuple(int(s) for s in str(text).split(",") if s.strip() != "")
-    except ValueError:
-        raise ConfigError(f"{flag} {text!r}: expected comma-separated integers, e.g. 0,5,7") from None
+    items = [s for s in str(text).split(",") if s.strip() != ""]
+    if not all(is_integer_text(s) for s in items):
+        raise ConfigError(f"{flag} {text!r}: expected comma-separated integers, e.g. 0,5,7")
+    return tuple(int(s) for s in items)
 
 
 def _int_tuple(values, flag: str) -> tuple[int, ...]:
@@ -187,17 +203,9 @@ def coerce(name: str, value: Any) -> Any:
             return False
         raise ConfigError(f"{flag} {value!r}: expected true or false")
     if isinstance(default, int):
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise ConfigError(f"{flag} {value!r}: expected an integer")
-        try:
-            return int(float(value)) if isinstance(value, str) and "e" in value.lower() else int(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{flag} {value!r}: expected an integer") from None
+        return parse_int(value, flag)
     if isinstance(default, float):
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{flag} {value!r}: expected a number") from None
+        return parse_float(value, flag)
     return str(value)
 
 
@@ -209,6 +217,7 @@ def validate(cfg: TrainConfig) -> TrainConfig:
     for name in ("d", "width", "batch_size", "steps", "eval_every", "test_size", "seeds"):
         value = getattr(cfg, name)
         require(value > 0, f"{flag_of(name)} {value}: must be a positive integer")
+    limits.check(cfg)  # seeds in 0..2^32-1, steps in int32, a bounded number of checkpoints
     require(1 <= cfg.k <= cfg.d, f"--k {cfg.k}: must be between 1 and --d ({cfg.d})")
     require(cfg.lr > 0, f"--lr {cfg.lr}: must be > 0")
     require(0 < cfg.target_acc <= 1, f"--target-acc {cfg.target_acc}: must be in (0, 1]")
@@ -256,10 +265,9 @@ def _validate_checkpoints_and_distill(cfg: TrainConfig) -> None:
 def from_mapping(values: dict[str, Any]) -> TrainConfig:
     """Build a validated config from field names (or flag spellings) to raw values."""
     kwargs = {}
-    for key, value in values.items():
-        name = field_name(key)
+    for key, name in field_keys(values).items():
         if name not in FIELDS:
             raise ConfigError(f"unknown option {key!r}; allowed: {', '.join(sorted(FIELDS))}")
-        kwargs[name] = coerce(name, value)
+        kwargs[name] = coerce(name, values[key])
     defaults = {name: FIELDS[name].default for name in ("pool_size", "batch_size")}
     return validate(TrainConfig(**data_plan.resolve_run_length(kwargs, defaults)))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from parity.errors import ConfigError, require
+from parity.numbers import is_integer_text
 
 if TYPE_CHECKING:
     from parity.config import TrainConfig
@@ -41,11 +42,11 @@ def parse_phases(text: str) -> list[tuple[int | None, int | None]]:
     parsed = []
     for i, item in enumerate(items):
         size_text, _, steps_text = item.partition(":")
-        try:
-            size = None if size_text.strip() == "online" else int(size_text)
-            steps = int(steps_text) if steps_text.strip() else None
-        except ValueError:
-            raise ConfigError(f"--phases {text}: malformed phase {item!r}; {usage}") from None
+        numbers = ([] if size_text.strip() == "online" else [size_text]) + ([steps_text] if steps_text.strip() else [])
+        if not all(is_integer_text(n) for n in numbers):
+            raise ConfigError(f"--phases {text}: malformed phase {item!r}; {usage}")
+        size = None if size_text.strip() == "online" else int(size_text)
+        steps = int(steps_text) if steps_text.strip() else None
         last = i == len(items) - 1
         if (steps is None and (not last or ":" in item)) or (size is None and not last):
             raise ConfigError(f"--phases {text}: malformed phase {item!r}; {usage}")
@@ -89,7 +90,7 @@ def resolve_run_length(kwargs: dict[str, Any], defaults: dict[str, Any]) -> dict
     epochs = kwargs.get("epochs", 0.0)
     if epochs and "steps" in kwargs:
         raise ConfigError(f"--steps {kwargs['steps']} and --epochs {epochs:g}: give one of them, not both")
-    if epochs and epochs > 0 and not kwargs.get("phases"):
+    if epochs and 0 < epochs < math.inf and not kwargs.get("phases"):  # inf and nan are refused by validate
         pool = kwargs.get("pool_size", defaults["pool_size"])
         batch = kwargs.get("batch_size", defaults["batch_size"])
         if pool > 0 and batch > 0:

@@ -42,7 +42,7 @@ def _malformed(text: str, why: str) -> ConfigError:
 def _teacher_of(text: str, item: str) -> int | str:
     if item in NAMED:
         return item
-    if item.isdigit():
+    if item.isascii() and item.isdigit():  # str.isdigit() alone takes other scripts' digits and superscripts
         return int(item)
     raise _malformed(text, f"{item!r} is not a step")
 
@@ -65,7 +65,7 @@ def parse_spec(text: str) -> Spec:
             raise _malformed(text, f"stage {item!r} needs :UNTIL (the student step where it ends)")
         until = None
         if colon:
-            if not tail.isdigit() or int(tail) <= 0:
+            if not (tail.isascii() and tail.isdigit()) or int(tail) <= 0:
                 raise _malformed(text, f"UNTIL {tail!r} is not a positive step")
             until = int(tail)
             if stages and until <= stages[-1].until:

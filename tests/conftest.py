@@ -45,5 +45,5 @@ def run_cli(capsys, monkeypatch, tmp_path):
 
 
 def tree_snapshot(root: Path) -> dict[str, float]:
-    """Every file under root with its mtime: 'nothing created or changed' is equality."""
-    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in sorted(root.rglob("*"))}
+    """Every file under root with its mtime: 'nothing created or changed' is equality (a symbolic link's own mtime)."""
+    return {str(p.relative_to(root)): p.lstat().st_mtime_ns for p in sorted(root.rglob("*"))}

@@ -11,7 +11,9 @@ is about files, paths and combinations, across every command.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -19,25 +21,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import pandas as pd
 import pytest
 from conftest import tree_snapshot
 from distill_helpers import trained_teacher
 
 from parity.config import TrainConfig
-from parity.runs import runner
+from parity.errors import Interrupted
+from parity.runs import outdir, runner
 from parity.runs.saved import CHECKPOINTS, INDEX
 from parity.sweeps import results, sweep
 
 PLAIN = TrainConfig(d=10, k=2, width=8, seeds=2, steps=200, eval_every=100, test_size=128)
 
 
+PLAIN_ARGS = "--d 10 --k 2 --width 8 --seeds 2 --steps 200 --eval-every 100 --test-size 128"
+
+
 @dataclass(frozen=True)
 class Shared:
-    """Runs made once per module and never changed: a teacher with checkpoints, a plain run, a sweep."""
+    """Runs made once per module and never changed: a teacher with checkpoints, a plain run, a sweep, an interrupted run."""
 
     teacher: Path
     plain: Path
     sweep: Path
+    unfinished: Path  # PLAIN, stopped after its first segment: config.json, metrics and a resume point
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +56,11 @@ def shared(tmp_path_factory) -> Shared:
     root = tmp_path_factory.mktemp("sweep") / "s"
     shutil.copytree(plain, sweep.run_dir(root, "train", PLAIN))
     results.rebuild(root)
-    return Shared(teacher, plain, root)
+    unfinished = tmp_path_factory.mktemp("unfinished") / "run"
+    with pytest.raises(Interrupted):
+        runner.run_train(PLAIN, unfinished, should_stop=lambda: True)
+    (unfinished / outdir.LOCK).touch()  # as in a run the CLI made: it takes the run's lock before resuming
+    return Shared(teacher, plain, root, unfinished)
 
 
 # ----- making broken inputs -----
@@ -109,16 +121,74 @@ def toml(text: str | bytes, name: str = "bad.toml"):
 NOT_UTF8 = b"d = 20\n# \xff\xfe\n"
 
 
+def users_dir(tmp, fx):
+    """A directory of the user's that happens to use parity's file names: none of it may be touched."""
+    mine = tmp / "mine"
+    write(mine / "notes.txt", "mine\n")
+    write(mine / "checkpoints" / "keep.txt", "mine too\n")
+    write(mine / "probe.parquet", "not parity's\n")
+    write(mine / ".hidden", "dot-file\n")
+    return {"dir": mine}
+
+
+def symlink(path: Path, target) -> Path:
+    path.symlink_to(target)
+    return path
+
+
+def a_loop(tmp, fx):
+    symlink(tmp / "loop-b", tmp / "loop-a")
+    return {"loop": symlink(tmp / "loop-a", tmp / "loop-b")}
+
+
+def dangling(tmp, fx):
+    return {"link": symlink(tmp / "dangling", tmp / "nowhere")}
+
+
+def unfinished_copy(damage):
+    """A copy of the interrupted run, damaged; {run} is the copy."""
+
+    def setup(tmp, fx):
+        run = copy(fx.unfinished, tmp)
+        return {"run": run, "victim": damage(run)}
+
+    return setup
+
+
+def edit_resume(run: Path, change: Callable[[dict], None]) -> Path:
+    """Rewrite the resume point with `change` applied to its decoded payload: it still decodes."""
+    from flax import serialization
+
+    path = run / "resume.msgpack"
+    payload = serialization.msgpack_restore(path.read_bytes())
+    change(payload)
+    path.write_bytes(serialization.msgpack_serialize(payload))
+    return path
+
+
+def narrower_kernel(payload: dict) -> None:
+    hidden = payload["state"]["params"]["params"]["hidden"]
+    hidden["kernel"] = hidden["kernel"][:, :, :4]  # width 4 in a width-8 run
+
+
+def fake_sbatch(tmp, fx):
+    """A PATH whose sbatch is installed but refuses every job, as on a machine without a SLURM controller."""
+    script = write(tmp / "bin" / "sbatch", "#!/bin/sh\necho 'sbatch: fatal: Could not establish a configuration source' >&2\nexit 1\n")
+    script.chmod(0o755)
+    return {"bin": tmp / "bin"}
+
+
 @dataclass(frozen=True)
 class Bad:
     id: str
     args: tuple[str, ...]
     message: str  # a fragment of the one line on stderr; {placeholders} as in args
     setup: Callable | None = None  # (tmp, shared) -> placeholders
+    env: tuple[tuple[str, str], ...] = ()  # environment variables for the command; {placeholders} as in args
 
 
-def bad(id, args, message, setup=None):
-    return Bad(id, tuple(args.split()) if isinstance(args, str) else tuple(args), message, setup)
+def bad(id, args, message, setup=None, env=()):
+    return Bad(id, tuple(args.split()) if isinstance(args, str) else tuple(args), message, setup, tuple(env))
 
 
 CATALOG = [
@@ -388,6 +458,242 @@ CATALOG = [
     ),
     bad("plot into /proc", "plot {sweep} --out /proc/p.png", "--out /proc/p.png: cannot be written"),
 ]
+LONG = "x" * 300  # one name past NAME_MAX (255)
+# Issue 12, found by an outside attack: data loss, silent wrong answers, and bad inputs that crashed after writing.
+CATALOG += [
+    # ----- --out: never a directory that is not parity's -----
+    bad("train into a user's directory", "train --out {dir}", "--out {dir}: is not empty and holds no parity run", users_dir),
+    bad("train --overwrite into a user's directory", "train --out {dir} --overwrite", "--out {dir}: is not empty and holds no parity run", users_dir),
+    bad("train into the current directory", "train --out .", "--out .: is not empty and holds no parity run", a_file),
+    bad("train --overwrite into a sweep directory", "train --out {sweep} --overwrite", "--out {sweep}: is not empty and holds no parity run"),
+    bad(
+        "train --overwrite into a run whose checkpoints are a link",
+        "train --out {run} --overwrite",
+        "{run}/checkpoints is not a directory of parity's",
+        lambda tmp, fx: {"run": (run := copy(fx.plain, tmp)), "victim": symlink(run / "checkpoints", users_dir(tmp, fx)["dir"])},
+    ),
+    bad(
+        "resume a run whose metrics.parquet is a directory",
+        f"train {PLAIN_ARGS} --out {{run}}",
+        "{run}/metrics.parquet is a directory",
+        unfinished_copy(lambda run: (run / "metrics.parquet").unlink() or (run / "metrics.parquet").mkdir()),
+    ),
+    bad(
+        "distill over the teacher through ..",
+        "distill --teacher {teacher} --out {teacher}/../t --overwrite",
+        "--out {teacher}/../t: is the teacher run",
+    ),
+    bad(
+        "distill over the teacher through a link",
+        "distill --teacher {teacher} --out {link} --overwrite",
+        "--out {link}: is the teacher run",
+        lambda tmp, fx: {"link": symlink(tmp / "t-link", fx.teacher)},
+    ),
+    bad(
+        "distill from a link over the teacher",
+        "distill --teacher {link} --out {teacher} --overwrite",
+        "--out {teacher}: is the teacher run",
+        lambda tmp, fx: {"link": symlink(tmp / "t-link", fx.teacher)},
+    ),
+    bad("distill into the teacher's checkpoints", "distill --teacher {teacher} --out {teacher}/checkpoints/s", "lies inside the teacher run"),
+    bad(
+        "distill into a directory that holds the teacher",
+        "distill --teacher {run} --out {tmp} --overwrite",
+        "--out {tmp}: holds the teacher run",
+        lambda tmp, fx: teacher_copy(tmp, fx, lambda run, last: None),
+    ),
+    bad("train out name too long", f"train --out {{tmp}}/{LONG}", "cannot be used (name too long)"),
+    bad("train out a symbolic link loop", "train --out {loop}", "--out {loop}: cannot be used (a loop of symbolic links)", a_loop),
+    bad("train out under a symbolic link loop", "train --out {loop}/run", "cannot be used (a loop of symbolic links)", a_loop),
+    bad("train out a dangling symbolic link", "train --out {link}", "--out {link}: cannot be used ({link} is a symbolic link to", dangling),
+    bad("train out under a dangling symbolic link", "train --out {link}/run", "--out {link}/run: cannot be used", dangling),
+    bad("sweep out a dangling symbolic link", "sweep train --out {link}", "--out {link}: cannot be used", dangling),
+    bad("sweep into a user's directory", "sweep train --d 10 --k 2 --out {dir}", "--out {dir}: is not empty and holds no sweep", users_dir),
+    bad(
+        "plot out under a symbolic link loop",
+        "plot {sweep} --out {loop}/p.png",
+        "--out {loop}/p.png: cannot be used (a loop of symbolic links)",
+        a_loop,
+    ),
+    bad("results csv name too long", f"results {{sweep}} --csv {{tmp}}/{LONG}.csv", f"--csv {{tmp}}/{LONG}.csv: cannot be used (name too long)"),
+    bad(
+        "results csv over the results table",
+        "results {root} --csv {root}/results.parquet",
+        "--csv {root}/results.parquet: would overwrite a file of the sweep",
+        lambda tmp, fx: sweep_copy(tmp, fx),
+    ),
+    bad(
+        "results csv over a run's config",
+        "results {root} --csv {run}/config.json",
+        "would overwrite a file of the sweep",
+        lambda tmp, fx: sweep_copy(tmp, fx),
+    ),
+    bad("config file name too long", f"train --config {{tmp}}/{LONG}.toml", f"--config {{tmp}}/{LONG}.toml: cannot be used (name too long)"),
+    bad("config file a symbolic link loop", "train --config {loop}", "--config {loop}: cannot be used (a loop of symbolic links)", a_loop),
+    bad("teacher a symbolic link loop", "distill --teacher {loop}", "--teacher {loop}: cannot be used (a loop of symbolic links)", a_loop),
+    bad("checkpoints of a name too long", f"checkpoints {{tmp}}/{LONG}", "cannot be used (name too long)"),
+    bad("probe of a symbolic link loop", "probe {loop}", "{loop}: cannot be used (a loop of symbolic links)", a_loop),
+    bad("results of a name too long", f"results {{tmp}}/{LONG}", "cannot be used (name too long)"),
+    bad("plot of a symbolic link loop", "plot {loop}", "{loop}: cannot be used (a loop of symbolic links)", a_loop),
+    bad("sweep file name too long", f"sweep {{tmp}}/{LONG}.toml --out o", "cannot be used (name too long)"),
+    # ----- seeds: 0 .. 2^32 - 1 (a JAX key wraps at 2^32) -----
+    bad(
+        "train seed 2^32",
+        "train --seed 4294967296",
+        "--seed 4294967296: the last seed (--seed + --seeds - 1 = 4294967303) must be at most 4294967295",
+    ),
+    bad("train last seed past 2^32", "train --seed 4294967290 --seeds 8", "the last seed (--seed + --seeds - 1 = 4294967297)"),
+    bad("train negative seed", "train --seed -1", "--seed -1: must be between 0 and 4294967295"),
+    bad("train negative task seed", "train --task-seed -1", "--task-seed -1: must be between 0 and 4294967295"),
+    bad("train task seed 2^32", "train --task-seed 4294967296", "--task-seed 4294967296: must be between 0 and 4294967295"),
+    bad("train data seed 2^32", "train --data pool --data-seed 4294967296", "--data-seed 4294967296: must be between 0"),
+    bad("config negative task seed", "train --config {file}", "--task-seed -3: must be between 0", toml("task_seed = -3\n")),
+    bad(
+        "sweep seeds past 2^32",
+        "sweep train --seed 0,4294967295 --out o",
+        "grid point 2 (seed=4294967295) is invalid: --seed 4294967295: the last seed",
+    ),
+    bad("distill negative teacher seed", "distill --teacher {teacher} --teacher-seed -1", "--teacher-seed -1: must be >= 0"),
+    # ----- integers: digits only, everywhere -----
+    bad("train steps as a float", "train --steps 10.0", "--steps '10.0': expected an integer"),
+    bad("train steps with an exponent", "train --steps 1e3", "--steps '1e3': expected an integer"),
+    bad("train steps with underscores", "train --steps 1_000", "--steps '1_000': expected an integer"),
+    bad("train width in Arabic-Indic digits", "train --width \u0661\u0660", "expected an integer"),
+    bad("train lr in full-width digits", "train --lr \uff11", "--lr '\uff11': expected a number"),
+    bad("probe samples with an exponent", "probe {teacher} --samples 1e5", "--samples '1e5': expected an integer"),
+    bad("sweep workers as a float", "sweep train --workers 1.5 --out o", "--workers '1.5': expected an integer"),
+    bad("sweep steps 1e400", "sweep train --steps 1e400 --out o", "--steps 1e400: element '1e400': expected an integer"),
+    bad("sweep steps 1e20", "sweep train --steps 100,1e20 --out o", "element '1e20': expected an integer"),
+    bad("sweep d 1.5e0", "sweep train --d 1.5e0 --out o", "element '1.5e0': expected an integer"),
+    bad("sweep support in Arabic-Indic digits", "sweep train --k 2 --support 0,\u0661 --out o", "expected comma-separated integers"),
+    bad(
+        "sweep file steps 1e3",
+        "sweep {file} --out o",
+        "line 2: --steps [1000.0]: element 1000.0: expected an integer",
+        toml("[sweep]\nsteps = [1e3]\n"),
+    ),
+    bad("config steps 1e3", "train --config {file}", "--config {file}: line 1: --steps 1000.0: expected an integer", toml("steps = 1e3\n")),
+    bad("config steps 1000.0", "train --config {file}", "line 1: --steps 1000.0: expected an integer", toml("steps = 1000.0\n")),
+    bad("config steps as an exponent string", "train --config {file}", "line 1: --steps '1e400': expected an integer", toml('steps = "1e400"\n')),
+    bad("save steps with an exponent", "train --save-steps 0,1e2", "--save-steps '0,1e2': expected comma-separated integers"),
+    bad("phases with an exponent", "train --data pool --phases 1e3:100,online", "--phases 1e3:100,online: malformed phase '1e3:100'"),
+    bad("SPEC in Arabic-Indic digits", "distill --teacher {teacher} --teacher-step \u0662\u0660\u0660", "'\u0662\u0660\u0660' is not a step"),
+    bad("SPEC UNTIL in superscript digits", "distill --teacher {teacher} --teacher-step 200:\u00b2,final", "UNTIL '\u00b2' is not a positive step"),
+    # ----- one option spelt two ways in a file -----
+    bad(
+        "config batch and batch-size",
+        "train --config {file}",
+        "--config {file}: line 2: 'batch' and 'batch-size' both set --batch-size; give it once",
+        toml("batch = 8\nbatch-size = 16\n"),
+    ),
+    bad(
+        "config batch_size and batch-size",
+        "train --config {file}",
+        "'batch_size' and 'batch-size' both set --batch-size",
+        toml("batch_size = 8\nbatch-size = 16\n"),
+    ),
+    bad("config d and --d", "train --config {file}", "'d' and '--d' both set --d", toml('d = 8\n"--d" = 16\n')),
+    bad(
+        "sweep file batch and batch_size",
+        "sweep {file} --out o",
+        "'batch' and 'batch_size' both set --batch-size",
+        toml("[sweep]\nbatch = [8]\nbatch_size = [16]\n"),
+    ),
+    # ----- sizes that cannot fit -----
+    bad("train steps past int32", "train --steps 100000000000", "--steps 100000000000: must be at most 2147483647"),
+    bad(
+        "train an evaluation every step of 2^31",
+        "train --steps 2147483647 --eval-every 1",
+        "--steps 2147483647 / --eval-every 1 = 2,147,483,648 evaluations",
+    ),
+    bad("train a checkpoint every step of a long run", "train --steps 100000 --save-every 1", "--save-every 1: plans 100,001 checkpoints"),
+    bad("train save-log of a billion", "train --save-log 1000000000", "--save-log 1000000000: at most 10,000 checkpoints"),
+    bad(
+        "train a 2^24 pool at d 100000",
+        "train --data pool --pool-size 16777216 --d 100000",
+        "--pool-size 16777216 x 8 seed(s) at --d 100000: the run needs about",
+    ),
+    bad("train d in the hundreds of millions", "train --d 300000000", "--test-size 8192 at --d 300000000: the run needs about"),
+    bad("train a billion seeds", "train --seeds 1000000000", "--width 100 x --seeds 1000000000: the run needs about"),
+    bad(
+        "sweep with a point that cannot fit",
+        "sweep train --d 10,300000000 --k 2 --out o",
+        "train d=300000000 (",
+    ),
+    bad("distill a student that cannot fit", "distill --teacher {teacher} --width 100000000", "--width 100000000 x --seeds 8: the run needs about"),
+    bad("train infinite epochs", "train --data pool --epochs inf", "--epochs inf: must be a finite number"),
+    # ----- damaged inputs found before any work -----
+    bad(
+        "resume a resume point of other shapes",
+        f"train {PLAIN_ARGS} --out {{run}}",
+        "{run}/resume.msgpack: not a resume point of this run (an array of shape",
+        unfinished_copy(lambda run: edit_resume(run, narrower_kernel)),
+    ),
+    bad(
+        "resume a resume point whose step is not its metrics'",
+        f"train {PLAIN_ARGS} --out {{run}}",
+        "{run}/resume.msgpack: not a resume point of this run (step 150 does not match its metrics)",
+        unfinished_copy(lambda run: edit_resume(run, lambda p: p.update(step=150))),
+    ),
+    bad(
+        "distill auto with a garbage probe table",
+        "distill --teacher {run} --teacher-step auto",
+        "{run}/probe.parquet cannot be read as a probe table",
+        lambda tmp, fx: teacher_copy(tmp, fx, lambda run, last: write(run / "probe.parquet", b"PAR1 garbage")),
+    ),
+    bad(
+        "distill auto with a probe table without columns",
+        "distill --teacher {run} --teacher-step auto",
+        "{run}/probe.parquet is not a probe table (no numeric column 'step')",
+        lambda tmp, fx: teacher_copy(tmp, fx, lambda run, last: pd.DataFrame({"x": [1]}).to_parquet(run / "probe.parquet")),
+    ),
+    bad(
+        "sweep distill auto with a garbage probe table",
+        "sweep distill --teacher {run} --teacher-step auto --out o",
+        "{run}/probe.parquet cannot be read as a probe table",
+        lambda tmp, fx: teacher_copy(tmp, fx, lambda run, last: write(run / "probe.parquet", b"PAR1 garbage")),
+    ),
+    bad(
+        "probe into a probe.parquet that is a directory",
+        "probe {run}",
+        "{run}/probe.parquet: is a directory",
+        lambda tmp, fx: teacher_copy(tmp, fx, lambda run, last: (run / "probe.parquet").mkdir()),
+    ),
+    bad(
+        "sweep into a directory whose results.parquet is a directory",
+        "sweep train --d 10 --k 2 --out {root}",
+        "{root}/results.parquet is not a file",
+        lambda tmp, fx: sweep_copy(tmp, fx, lambda root, run: (root / "results.parquet").unlink() or (root / "results.parquet").mkdir()),
+    ),
+    bad(
+        "results whose results.parquet is a directory",
+        "results {root}",
+        "{root}/results.parquet is not a file",
+        lambda tmp, fx: sweep_copy(tmp, fx, lambda root, run: (root / "results.parquet").unlink() or (root / "results.parquet").mkdir()),
+    ),
+    bad(
+        "sweep into a run directory that is not parity's",
+        "sweep train --d 10 --k 2 --seeds 2 --steps 200 --eval-every 100 --test-size 128 --width 8,16 --out {root}",
+        "is not empty and holds no parity run",
+        lambda tmp, fx: sweep_copy(
+            tmp, fx, lambda root, run: write(sweep.run_dir(root, "train", dataclasses.replace(PLAIN, width=16)) / "notes.txt", "mine\n")
+        ),
+    ),
+    # ----- SLURM where there is none -----
+    bad(
+        "sweep on SLURM without sbatch",
+        "sweep train --executor slurm --out o",
+        "--executor slurm: SLURM is not installed here",
+        env=[("PATH", "{tmp}/nothing")],
+    ),
+    bad(
+        "sweep on SLURM that refuses the job",
+        "sweep train --d 10 --k 2 --executor slurm --out o",
+        "--executor slurm: SLURM refused the job array (sbatch: fatal: Could not establish a configuration source)",
+        fake_sbatch,
+        env=[("PATH", "{bin}:/usr/bin:/bin")],
+    ),
+]
 COMMANDS = {"train", "distill", "probe", "checkpoints", "sweep", "results", "plot"}
 
 
@@ -397,14 +703,15 @@ def test_the_catalog_is_large_distinct_and_covers_every_command():
     assert {c.args[0] for c in CATALOG} == COMMANDS
 
 
-def prepare(case: Bad, tmp: Path, fx: Shared) -> tuple[list[str], str]:
+def prepare(case: Bad, tmp: Path, fx: Shared) -> tuple[list[str], str, dict[str, str]]:
+    """The case's arguments, message and environment, its placeholders filled in."""
     fill = {"tmp": tmp, "teacher": fx.teacher, "plain": fx.plain, "sweep": fx.sweep}
     fill.update(case.setup(tmp, fx) if case.setup else {})
-    return [a.format(**fill) for a in case.args], case.message.format(**fill)
+    return [a.format(**fill) for a in case.args], case.message.format(**fill), {name: value.format(**fill) for name, value in case.env}
 
 
 def snapshots(tmp: Path, fx: Shared) -> list[dict]:
-    return [tree_snapshot(root) for root in (tmp, fx.teacher, fx.plain, fx.sweep)]
+    return [tree_snapshot(root) for root in (tmp, fx.teacher, fx.plain, fx.sweep, fx.unfinished)]
 
 
 def assert_one_line(err: str, message: str) -> None:
@@ -414,8 +721,10 @@ def assert_one_line(err: str, message: str) -> None:
 
 
 @pytest.mark.parametrize("case", CATALOG, ids=[c.id for c in CATALOG])
-def test_bad_input_is_one_line_exit_2_and_changes_nothing(run_cli, tmp_path, shared, case):
-    args, message = prepare(case, tmp_path, shared)
+def test_bad_input_is_one_line_exit_2_and_changes_nothing(run_cli, tmp_path, shared, case, monkeypatch):
+    args, message, env = prepare(case, tmp_path, shared)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     before = snapshots(tmp_path, shared)
     r = run_cli(*args)
     assert r.code == 2, r.err
@@ -424,7 +733,15 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(run_cli, tmp_path, sha
     assert snapshots(tmp_path, shared) == before
 
 
-THROUGH_THE_SCRIPT = ["config not UTF-8", "results of a corrupted results.parquet", "checkpoints index without seeds", "sweep file zip not a list"]
+THROUGH_THE_SCRIPT = [
+    "config not UTF-8",
+    "results of a corrupted results.parquet",
+    "checkpoints index without seeds",
+    "sweep file zip not a list",
+    "train steps with an exponent",  # the flag parser's own error, through the script's handler
+    "train into a user's directory",
+    "sweep on SLURM that refuses the job",
+]
 
 
 @pytest.mark.parametrize("name", THROUGH_THE_SCRIPT)
@@ -434,9 +751,9 @@ def test_the_installed_script_prints_the_same_one_line(tmp_path, shared, name):
     if not script.is_file():
         pytest.skip("the parity console script is not installed")
     case = next(c for c in CATALOG if c.id == name)
-    args, message = prepare(case, tmp_path, shared)
+    args, message, env = prepare(case, tmp_path, shared)
     before = snapshots(tmp_path, shared)
-    proc = subprocess.run([str(script), *args], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([str(script), *args], cwd=tmp_path, capture_output=True, text=True, timeout=120, env={**os.environ, **env})
     assert proc.returncode == 2, proc.stderr
     assert_one_line(proc.stderr, message)
     assert proc.stdout == "" and snapshots(tmp_path, shared) == before

@@ -141,3 +141,14 @@ def test_sweep_distill_runs_one_student_per_teacher_step_and_rejects_missing_ste
     r = run_cli("sweep", "distill", "--teacher", teacher, "--teacher-step", "final,12345", *STUDENT, "--out", "bad")
     assert r.code == 2 and "12345" in r.err and len(r.err.strip().splitlines()) == 1
     assert not (tmp_path / "bad").exists()
+
+
+def test_probe_of_a_run_with_d_equal_to_k_has_no_controls_and_prints_its_table(run_cli, tmp_path):
+    """Every subset is inside the support when d == k: the control columns are empty ('-'), not a traceback after the write."""
+    args = ["--d", "3", "--k", "3", "--width", "8", "--seeds", "2", "--steps", "100", "--eval-every", "50", "--test-size", "64"]
+    assert run_cli("train", *args, "--save-every", "50", "--out", "dk", "--json").code == 0
+    r = run_cli("probe", "dk", "--samples", "1000")
+    assert r.code == 0 and r.err == "", r.err
+    table = pd.read_parquet(tmp_path / "dk" / "probe.parquet")
+    assert len(table) == 3 * 2 * 3 and table.control.isna().all()
+    assert "deg 3" in r.out and " - " in r.out

@@ -1,10 +1,18 @@
 """Reading saved checkpoints: on any device count, whatever device count saved them."""
 
+import asyncio
+import errno
 import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+
+import pytest
+
+from parity.runs import saved
 
 
 def run_python(code: str, devices: int, cwd: Path) -> str:
@@ -60,3 +68,55 @@ print(json.dumps({"devices": len(jax.devices()), "kernel": list(run.params(100)[
     there = json.loads(run_python(read, devices=other, cwd=tmp_path).strip().splitlines()[-1])
     assert there["devices"] == other and there["kernel"] == [2, 10, 8]
     assert there["seed1"] == saved_here > 0  # the same numbers whatever the device count
+
+
+# ----- orbax's event loop after a failed save (a full disk) -----
+def closing_at_once(coro):
+    """orbax's own runner (0.12): run, then close the loop whatever still runs on it."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.close()
+
+
+def failed_save(errors: list, finished: list):
+    """A save whose first write fails at once while a sibling write completes 0.2 s later from another thread (tensorstore's)."""
+
+    async def sibling_write():
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+
+        def complete():
+            time.sleep(0.2)
+            try:
+                loop.call_soon_threadsafe(done.set_result, None)
+            except RuntimeError as err:  # what tensorstore's thread printed as a traceback
+                errors.append(err)
+
+        threading.Thread(target=complete).start()
+        await done
+        finished.append(True)
+
+    async def save():
+        asyncio.ensure_future(sibling_write())
+        await asyncio.sleep(0)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    return save()
+
+
+@pytest.mark.parametrize("runner,clean", [(closing_at_once, False), (saved.run_draining, True)], ids=["orbax", "draining"])
+def test_a_failed_save_leaves_no_write_to_call_into_a_closed_event_loop(runner, clean):
+    errors, finished = [], []
+    with pytest.raises(OSError):
+        runner(failed_save(errors, finished))
+    time.sleep(0.4)
+    assert (errors == [] and finished == [True]) == clean, errors
+
+
+def test_orbax_runs_its_saves_with_the_draining_runner():
+    from orbax.checkpoint._src import asyncio_utils
+
+    saved._orbax()
+    assert asyncio_utils._run_sync_via_new_loop is saved.run_draining

@@ -5,9 +5,10 @@ The one host sync per segment is here; everything per step stays inside the segm
 
 from __future__ import annotations
 
+import heapq
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 import jax
 import numpy as np
@@ -17,11 +18,18 @@ from parity.engine import devices
 from parity.engine.segment import Engine, Problem, SeedState
 
 
-def segment_ends(cfg: TrainConfig, extra: tuple[int, ...] = ()) -> list[int]:
-    """Steps at which a segment ends (and the test set is evaluated)."""
-    ends = set(range(cfg.eval_every, cfg.steps + 1, cfg.eval_every)) | {cfg.steps}
-    ends |= {s for s in extra if 0 < s <= cfg.steps}
-    return sorted(ends)
+def segment_ends(cfg: TrainConfig, extra: Iterable[int] = ()) -> Iterator[int]:
+    """Steps at which a segment ends (and the test set is evaluated), in order, generated as needed.
+
+    extra: more ends in ascending order (repeats allowed), e.g. lazy ranges: a run of 2^31 steps
+    that stops early never lists the ends it does not reach.
+    """
+    ends = heapq.merge(range(cfg.eval_every, cfg.steps + 1, cfg.eval_every), (s for s in extra if 0 < s <= cfg.steps), (cfg.steps,))
+    last = 0
+    for end in ends:
+        if end > last:
+            yield end
+            last = end
 
 
 @dataclass
@@ -72,13 +80,13 @@ def train(
     cfg: TrainConfig,
     on_segment: Callable[[SegmentReport], None] | None = None,
     engine: Engine | None = None,
-    extra_ends: tuple[int, ...] = (),
+    extra_ends: Iterable[int] = (),
     problem_for: Callable[[Problem, int, int], Problem] | None = None,
     resume: Checkpoint | None = None,
 ) -> RunResult:
     """Train every seed of `cfg`; returns the final state and the per-evaluation history.
 
-    extra_ends: steps where a segment must also end (checkpoints, teacher switches).
+    extra_ends: steps where a segment must also end (checkpoints, teacher switches), in ascending order.
     problem_for(problem, start, end): the inputs for one segment (e.g. the teacher of that stage).
     resume: continue from a saved segment boundary; the result equals an uninterrupted run.
     """
@@ -92,9 +100,9 @@ def train(
     if resume is not None:
         state = jax.device_put(resume.state, devices.seed_sharding(cfg.seeds)[0])
         history, start, train_seconds = list(resume.history), resume.step, resume.train_seconds
-    ends = [e for e in segment_ends(cfg, extra_ends) if e > start]
+    ends = (e for e in segment_ends(cfg, extra_ends) if e > start)
     if cfg.early_stop and history and np.all((np.asarray(state.steps_to_target) >= 0) | history[-1]["diverged"]):
-        ends = []  # interrupted after the last segment, before the summary was written
+        ends = iter(())  # interrupted after the last segment, before the summary was written
     for end in ends:
         problem = problem_for(base_problem, start, end) if problem_for else base_problem
         compile_before = engine.compile_seconds

@@ -105,8 +105,17 @@ class CheckpointWriter:
         if saved:
             self.save(report.step, report.state.params, report.rows["test_acc"])
         if last:
-            self.manager.close()
+            self.close()
         return saved
+
+    def close(self) -> None:
+        """Release orbax's manager: at the last step, or when the run stops early (then its own errors are moot)."""
+        manager, self.manager = self.manager, None
+        if manager is not None:
+            try:
+                manager.close()
+            except Exception:  # the run's own error (a full disk) is already on its way to the user
+                pass
 
     def save(self, step: int, params, test_acc: np.ndarray) -> None:
         if any(entry["step"] == step for entry in self.index["checkpoints"]):
@@ -115,8 +124,8 @@ class CheckpointWriter:
         try:
             self.manager.save(step, args=ocp.args.Composite(**{ITEM: ocp.args.StandardSave(params)}))
             self.manager.wait_until_finished()  # orbax has renamed the step directory: it is complete
-        except OSError:
-            raise
+        except OSError as err:  # raised by orbax's own file operations, sometimes without a file name
+            raise err if err.filename else OSError(err.errno, err.strerror or str(err), str(self.dir / str(step))) from err
         except Exception as err:  # orbax and tensorstore wrap a full disk in their own types
             raise disk_error(err, self.dir / str(step)) from err
         entry = {"step": int(step), "test_acc": [float(a) for a in test_acc], "files": file_digests(self.dir / str(step))}

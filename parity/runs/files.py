@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from parity.errors import ConfigError, CorruptFile
+from parity.paths import UNUSABLE, check_input  # noqa: F401 (check_input: the runs layer's vocabulary too)
 
 CONFIG = "config.json"
 METRICS = "metrics.parquet"
@@ -109,23 +111,27 @@ def run_id(run_dir: Path) -> str | None:
     return read_json(path).get("run_id") if path.is_file() else None
 
 
-def check_out_dir(out: Path, overwrite: bool, run_hash: str | None = None) -> None:
-    """Refuse, before any work, an --out that holds another run or cannot be written.
-
-    An unfinished run of the same config (same run_hash) is allowed: it resumes.
-    """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out}: exists and is not a directory")
-    if is_finished(out) and not overwrite:
-        raise ConfigError(f"--out {out}: holds a finished run; pass --overwrite or choose another directory")
-    if not overwrite and run_hash is not None and out.is_dir() and run_id(out) not in (None, run_hash):
-        raise ConfigError(f"--out {out}: holds an unfinished run of a different config; pass --overwrite or choose another directory")
-    check_writable(out, "--out")
+def check_path(path: Path, flag: str) -> None:
+    """Refuse, before any work, a path that no file can ever be written at: a name too long, a symbolic
+    link loop, or a symbolic link (here or above) to nothing."""
+    path = Path(path)
+    try:
+        os.stat(path)
+        return
+    except FileNotFoundError:
+        pass
+    except OSError as err:
+        if err.errno == errno.ENOTDIR:
+            return  # check_writable names the file in the way
+        raise ConfigError(f"{flag} {path}: cannot be used ({UNUSABLE.get(err.errno, err.strerror)})") from None
+    for part in [path, *path.parents]:  # missing: a dangling link on the way cannot be created through
+        if part.is_symlink() and not part.exists():
+            raise ConfigError(f"{flag} {path}: cannot be used ({part} is a symbolic link to {os.readlink(part)}, which does not exist)")
 
 
 def check_writable(path: Path, flag: str, directory: Path | None = None) -> None:
     """Refuse, before any work, a path whose directory (nearest existing ancestor) cannot be written."""
+    check_path(path, flag)
     parent = _first_existing_parent(Path(path) if directory is None else directory)
     if not parent.is_dir():
         raise ConfigError(f"{flag} {path}: cannot be written ({parent} is not a directory)")
@@ -135,6 +141,7 @@ def check_writable(path: Path, flag: str, directory: Path | None = None) -> None
 
 def check_out_file(path: Path, flag: str) -> None:
     """An output file (--csv, a plot's --out): not a directory, and its directory can be written."""
+    check_path(path, flag)
     if Path(path).is_dir():
         raise ConfigError(f"{flag} {path}: is a directory; expected a file name")
     check_writable(path, flag, directory=Path(path).parent)

@@ -1,16 +1,18 @@
 """What a run does beside training, read from its config: checkpoints, probe columns, a teacher.
 
-Each part may have `segment_ends` (steps where a segment must end), `start(engine)` (before the
-first segment of a fresh run), `resume(step)` (before the first segment of a resumed run) and
-`on_segment(report)` (after each one; True when it saved something that the run's resume point
-must line up with); the teacher also supplies the per-segment jit inputs.
+Each part may have `segment_ends` (steps where a segment must end, ascending), `start(engine)`
+(before the first segment of a fresh run), `check_resume(record)` and `resume(step)` (before the
+first segment of a resumed run), `on_segment(report)` (after each one; True when it saved
+something that the run's resume point must line up with) and `close()` (when the run ends or
+stops); the teacher also supplies the per-segment jit inputs.
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from parity.config import TrainConfig
 from parity.engine.loop import SegmentReport
@@ -31,8 +33,9 @@ class RunHooks:
         return all(getattr(part, "resumable", True) for part in self.parts)
 
     @property
-    def extra_ends(self) -> tuple[int, ...]:
-        return tuple(sorted({s for part in self.parts for s in getattr(part, "segment_ends", ())}))
+    def extra_ends(self) -> Iterator[int]:
+        """Every part's segment ends, merged in ascending order as they are needed (a part's may be a lazy range)."""
+        return heapq.merge(*(getattr(part, "segment_ends", ()) for part in self.parts))
 
     def start(self) -> None:
         """A fresh run: nothing an earlier run left in `out` (checkpoints, probe table) survives."""
@@ -50,6 +53,18 @@ class RunHooks:
         for part in self.parts:
             if hasattr(part, "resume"):
                 part.resume(step)
+
+    def check_resume(self, record: dict) -> None:
+        """Before a run resumes: each part may refuse (ConfigError) what changed since config.json `record` was written."""
+        for part in self.parts:
+            if hasattr(part, "check_resume"):
+                part.check_resume(record)
+
+    def close(self) -> None:
+        """After the last segment, or when the run stops early: each part releases what it holds."""
+        for part in self.parts:
+            if hasattr(part, "close"):
+                part.close()
 
     def _drop_probe_table(self) -> None:
         from parity.runs import probe

@@ -20,12 +20,13 @@ import numpy as np
 from parity.config import TrainConfig
 from parity.engine import task
 from parity.engine.probe_math import sample_correlations
+from parity.runs import outdir
 
 DEFAULT_SAMPLES = 100_000  # as in the paper's probe
 TRAINING_SAMPLES = 2**14  # --probe-every: cheap enough to run every few hundred steps
 N_CONTROLS = 100  # random control subsets per degree, as in the paper
 
-TABLE = "probe.parquet"
+TABLE = outdir.PROBE
 COLUMNS = ("probe_deg1_support", "probe_deg1_control")  # what --probe-every adds to metrics
 
 
@@ -87,6 +88,25 @@ def batched_probe(cfg: TrainConfig, apply_fn, subsets: Subsets, samples: int):
 
 
 # ----- a saved run: every checkpoint -----
+TABLE_COLUMNS = ("step", "seed", "seed_index", "degree", "in_support", "control", "test_acc")
+
+
+def read_table(path, label: str):
+    """A run's probe.parquet as a DataFrame, or a CorruptFile naming it (garbage, missing columns)."""
+    import pandas as pd
+
+    from parity.errors import CorruptFile
+
+    try:
+        table = pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises many types for a damaged file
+        raise CorruptFile(f"{label}: {path} cannot be read as a probe table ({type(err).__name__}); delete it or run `parity probe` again") from None
+    wrong = [c for c in TABLE_COLUMNS if c not in table.columns or not pd.api.types.is_numeric_dtype(table[c])]
+    if wrong:
+        raise CorruptFile(f"{label}: {path} is not a probe table (no numeric column {wrong[0]!r}); delete it or run `parity probe` again")
+    return table
+
+
 def probe_run(saved, samples: int = DEFAULT_SAMPLES) -> dict[str, np.ndarray]:
     """One row per checkpoint, seed and degree: the columns of probe.parquet."""
     from parity.engine.model import build_model
@@ -97,7 +117,7 @@ def probe_run(saved, samples: int = DEFAULT_SAMPLES) -> dict[str, np.ndarray]:
     support = task.draw_support(cfg)
     subsets = probe_subsets(cfg.d, support, cfg.k, N_CONTROLS, cfg.task_seed)
     probe = batched_probe(cfg, build_model(cfg).apply, subsets, samples)
-    rows: dict[str, list] = {name: [] for name in ("step", "seed", "seed_index", "degree", "in_support", "control", "test_acc")}
+    rows: dict[str, list] = {name: [] for name in TABLE_COLUMNS}
     for step in saved.steps:
         corr = np.asarray(probe(saved.params(step)))
         for i, seed in enumerate(saved.seeds):
@@ -130,8 +150,8 @@ class TrainingProbe:
         self.probe = batched_probe(cfg, apply_fn, self.subsets, TRAINING_SAMPLES)
 
     @property
-    def segment_ends(self) -> tuple[int, ...]:
-        return tuple(range(self.cfg.probe_every, self.cfg.steps + 1, self.cfg.probe_every))
+    def segment_ends(self) -> range:
+        return range(self.cfg.probe_every, self.cfg.steps + 1, self.cfg.probe_every)  # lazy: steps may be 2^31
 
     def on_segment(self, report) -> None:
         values = np.full((2, self.cfg.seeds), np.nan)

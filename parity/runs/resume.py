@@ -15,8 +15,9 @@ from flax import serialization
 from parity.engine.loop import Checkpoint
 from parity.engine.segment import SeedState
 from parity.runs import files as io
+from parity.runs import outdir
 
-RESUME = "resume.msgpack"
+RESUME = outdir.RESUME
 
 
 def save(run_dir: Path, checkpoint: Checkpoint) -> None:
@@ -35,15 +36,34 @@ def load(run_dir: Path, template: SeedState) -> Checkpoint | None:
     path = Path(run_dir) / RESUME
     if not path.is_file():
         return None
+    want = jax.device_get(template._replace(data=()))
     try:
         payload = serialization.msgpack_restore(path.read_bytes())
-        state = serialization.from_state_dict(jax.device_get(template._replace(data=())), payload["state"])
+        state = serialization.from_state_dict(want, payload["state"])
+        history = [{k: np.asarray(v) for k, v in payload["history"][str(i)].items()} for i in range(len(payload["history"]))]
+        step, train_seconds = int(payload["step"]), float(payload["train_seconds"])
     except Exception as err:  # a truncated or foreign file: say which, never a raw traceback
         raise io.CorruptFile(f"{path}: cannot be read as a resume checkpoint ({type(err).__name__}); delete it to start over") from None
-    history = [{k: np.asarray(v) for k, v in payload["history"][str(i)].items()} for i in range(len(payload["history"]))]
-    return Checkpoint(
-        state=state._replace(data=template.data), step=int(payload["step"]), history=history, train_seconds=float(payload["train_seconds"])
-    )
+    problem = _mismatch(want, state, history, step)
+    if problem:
+        raise io.CorruptFile(f"{path}: not a resume point of this run ({problem}); delete it to start over")
+    return Checkpoint(state=state._replace(data=template.data), step=step, history=history, train_seconds=train_seconds)
+
+
+def _mismatch(want: SeedState, got: SeedState, history: list[dict], step: int) -> str | None:
+    """What in a decoded resume point does not fit this run's state (shapes, dtypes, seeds, step), or None."""
+    want_leaves, got_leaves = jax.tree.leaves(want), jax.tree.leaves(got)
+    if len(want_leaves) != len(got_leaves):
+        return f"{len(got_leaves)} arrays, expected {len(want_leaves)}"
+    for a, b in zip(want_leaves, got_leaves):
+        if np.shape(a) != np.shape(b) or np.asarray(a).dtype != np.asarray(b).dtype:
+            return f"an array of shape {np.shape(b)} {np.asarray(b).dtype}, expected {np.shape(a)} {np.asarray(a).dtype}"
+    seeds = np.shape(want.diverged)[0]
+    if any(np.shape(v)[:1] != (seeds,) for row in history for v in row.values()):
+        return f"metrics rows not of {seeds} seeds"
+    if step < 0 or (history and "step" not in history[-1]) or (history and int(np.max(history[-1]["step"])) != step):
+        return f"step {step} does not match its metrics"
+    return None
 
 
 def discard(run_dir: Path) -> None:

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Callable
 
 from parity.config import TrainConfig
-from parity.engine.loop import Checkpoint, RunResult, SegmentReport, train
+from parity.engine.loop import Checkpoint, RunResult, SegmentReport, run_is_over, train
 from parity.engine.segment import Engine
+from parity.errors import Interrupted
 from parity.runs import files as io
-from parity.runs import provenance, resume
+from parity.runs import outdir, provenance, resume
 from parity.runs.summary import metrics_columns, summarize
 
 FLUSH_SECONDS = 10.0  # how often partial metrics reach disk during a long run
@@ -47,6 +48,8 @@ def run_train(
     record: dict | None = None,
     fresh: bool = False,
     teacher=None,
+    should_stop: Callable[[], bool] | None = None,
+    on_resume: Callable[[int], None] | None = None,
 ) -> dict:
     """Train, writing config.json first, metrics as they come, summary.json last.
 
@@ -55,6 +58,9 @@ def run_train(
     FLUSH_SECONDS and right after every checkpoint, so a resumed run keeps every checkpoint
     saved up to it and redoes none.
     teacher: a `teacher.Teacher` already prepared (else prepared here when cfg.teacher is set).
+    should_stop: asked after every segment (e.g. a signal arrived); when True the run saves its
+    metrics and a resume point there and raises Interrupted(step, steps): the same call resumes.
+    on_resume(step): called before a resumed run's first segment.
     """
     from parity.runs.hooks import run_hooks
 
@@ -63,40 +69,53 @@ def run_train(
         from parity.runs.teacher import prepare
 
         teacher = prepare(cfg)  # every teacher problem is found before a file is written
-    out.mkdir(parents=True, exist_ok=True)
-    (out / io.SUMMARY).unlink(missing_ok=True)  # an overwritten run is unfinished until it ends
-    same_run = not fresh and io.run_id(out) == cfg.run_hash
+    same_run = not fresh and out.is_dir() and io.run_id(out) == cfg.run_hash
     hooks = run_hooks(cfg, out, engine, teacher)
     start = resume.load(out, hooks.engine.init(cfg.seed_values)) if same_run and hooks.resumable else None
+    if start is not None:
+        hooks.check_resume(io.read_json(out / io.CONFIG))  # e.g. a teacher changed since: refused before anything changes
+    out.mkdir(parents=True, exist_ok=True)
+    (out / io.SUMMARY).unlink(missing_ok=True)  # an overwritten run is unfinished until it ends
     io.remove_stale_temps(out)  # left by a write that a kill cut short
     if start is None:
-        resume.discard(out)
+        outdir.clear_run(out)  # only parity's own files
         io.write_json(out / io.CONFIG, {**(record or config_record(cfg)), **hooks.record})
         hooks.start()
     else:
         hooks.resume(start.step)
+        if on_resume is not None:
+            on_resume(start.step)
     history: list = list(start.history) if start else []
     last_flush = [time.perf_counter()]
+
+    def save_point(report: SegmentReport) -> None:
+        io.write_table(out / io.METRICS, _columns(cfg, history))
+        if hooks.resumable:
+            resume.save(out, Checkpoint(report.state, report.step, history, report.train_seconds))
+        last_flush[0] = time.perf_counter()
 
     def flush_and_report(report: SegmentReport) -> None:
         saved = hooks.on_segment(report)  # checkpoints and probe columns, before the row is flushed
         history.append(report.rows)
-        if saved or time.perf_counter() - last_flush[0] >= FLUSH_SECONDS:  # a checkpoint: resume right after it
-            io.write_table(out / io.METRICS, _columns(cfg, history))
-            if hooks.resumable:
-                resume.save(out, Checkpoint(report.state, report.step, history, report.train_seconds))
-            last_flush[0] = time.perf_counter()
+        stop = should_stop is not None and should_stop() and not run_is_over(cfg, report.step, report.reached, report.diverged)
+        if saved or stop or time.perf_counter() - last_flush[0] >= FLUSH_SECONDS:  # a checkpoint: resume right after it
+            save_point(report)
         if on_segment is not None:
             on_segment(report)
+        if stop:
+            raise Interrupted(report.step, cfg.steps)
 
-    result = train(
-        cfg,
-        on_segment=flush_and_report,
-        engine=hooks.engine,
-        extra_ends=hooks.extra_ends,
-        problem_for=hooks.problem_for,
-        resume=start,
-    )
+    try:
+        result = train(
+            cfg,
+            on_segment=flush_and_report,
+            engine=hooks.engine,
+            extra_ends=hooks.extra_ends,
+            problem_for=hooks.problem_for,
+            resume=start,
+        )
+    finally:
+        hooks.close()  # orbax's checkpoint manager, also when the run stops early (a signal, a full disk)
     summary = write_results(result, out)
     resume.discard(out)
     return summary

@@ -6,6 +6,7 @@ that names the run and the file, raised before any work.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from pathlib import Path
@@ -15,8 +16,9 @@ import numpy as np
 
 from parity.config import ConfigError, TrainConfig, from_mapping
 from parity.runs import files as io
+from parity.runs import outdir
 
-CHECKPOINTS = "checkpoints"
+CHECKPOINTS = outdir.CHECKPOINTS
 INDEX = "index.json"
 ITEM = "params"
 
@@ -29,9 +31,35 @@ def _orbax():
     """
     import orbax.checkpoint as ocp
     from absl import logging as absl_logging
+    from orbax.checkpoint._src import asyncio_utils
 
     absl_logging.set_verbosity(absl_logging.FATAL)
+    if getattr(asyncio_utils, "_run_sync_via_new_loop", None) not in (None, run_draining):
+        asyncio_utils._run_sync_via_new_loop = run_draining
     return ocp
+
+
+def run_draining(coro):
+    """Run `coro` in a fresh event loop, as orbax does, but close the loop only once its other tasks are done.
+
+    orbax runs a save as many tasks that await tensorstore writes; when one write fails (a full disk)
+    the save raises at once and orbax closed the loop while its sibling writes were still running.
+    Their completions then called into the closed loop from tensorstore's threads: "RuntimeError:
+    Event loop is closed" tracebacks after the one-line error. Waiting for the siblings (each fails
+    or finishes promptly) before closing keeps them on a live loop.
+    """
+    loop = asyncio.new_event_loop()
+    try:
+        asyncio.set_event_loop(loop)
+        return loop.run_until_complete(coro)
+    finally:
+        try:
+            pending = asyncio.all_tasks(loop)
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
 
 
 class SavedRun:
@@ -77,6 +105,10 @@ class SavedRun:
             if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
                 raise ConfigError(f"{self.label}: checkpoint at step {step} is corrupted: {path} differs from what was saved")
 
+    def digest(self, step: int) -> str:
+        """SHA-256 of the step's index entry (every file's digest): equal digests, the same files."""
+        return hashlib.sha256(json.dumps(self.entries[step]["files"], sort_keys=True).encode()).hexdigest()
+
     def params(self, step: int):
         """Every seed's parameters at `step`, stacked on a leading seed axis (numpy)."""
         self.verify(step)
@@ -109,6 +141,7 @@ def index_entries(index: dict) -> dict[int, dict]:
 
 def read_run_record(run: Path, label: str) -> dict:
     """config.json of a run directory, or a ConfigError."""
+    io.check_input(run, label)
     if run.exists() and not run.is_dir():
         raise ConfigError(f"{label}: is a file, not a run directory")
     if not run.is_dir():

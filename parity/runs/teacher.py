@@ -15,8 +15,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from parity import teacher_spec as schedule
-from parity.config import ConfigError, TrainConfig, coerce, field_name, flag_of, from_mapping
+from parity.config import ConfigError, TrainConfig, coerce, field_keys, flag_of, from_mapping
 from parity.engine.segment import Problem
+from parity.runs import files as io
+from parity.runs import outdir
 from parity.runs.saved import SavedRun, read_run_record, run_config
 
 TASK_FIELDS = ("d", "k", "task_seed", "support")  # the student's task is the teacher's
@@ -30,7 +32,7 @@ def student_config(values: dict[str, Any]) -> TrainConfig:
 
 def student(values: dict[str, Any]) -> tuple[TrainConfig, dict]:
     """The student's config and the teacher's config.json record, read once (prepare takes it)."""
-    values = {field_name(key): value for key, value in values.items()}
+    values = {name: values[key] for key, name in field_keys(values).items()}
     if values.get("teacher") is None:
         raise ConfigError("--teacher: required (a run directory trained with --save-every N)")
     label = f"--teacher {values['teacher']}"
@@ -83,13 +85,40 @@ class Teacher:
         """Record which checkpoint taught the segment that ends here."""
         report.rows["teacher_step"] = np.full(len(report.rows["test_acc"]), self.step_at(report.step - 1))
 
+    @property
+    def finished(self) -> bool:
+        """False while the teacher run has no summary.json: it may still be training, its checkpoints may change."""
+        return io.is_finished(self.saved.run)
+
+    def digests(self) -> dict[str, str]:
+        """step -> SHA-256 of the checkpoint's entry in the teacher's index (its files' digests), for every step used."""
+        return {str(step): self.saved.digest(step) for step in sorted(self.params)}
+
+    def check_resume(self, record: dict) -> None:
+        """Refuse to resume a student whose teacher is not the one it started with (retrained, still training)."""
+        started = record.get("distill") or {}
+        if "teacher_checkpoints" not in started:
+            return  # a run from before teachers were fingerprinted: nothing to compare
+        before, now = started["teacher_checkpoints"], self.digests()
+        differ = sorted(int(step) for step in set(before) | set(now) if before.get(step) != now.get(step))
+        if started.get("teacher_run_id") != self.saved.record.get("run_id"):
+            why = "its config.json differs"
+        elif set(before) != set(now):  # e.g. 'final' moved on: a teacher that was still training
+            why = f"the schedule now uses its checkpoints at steps {', '.join(now)}, not {', '.join(before)}"
+        elif differ:
+            why = f"checkpoint at step {differ[0]} differs"
+        else:
+            return
+        raise ConfigError(f"{self.saved.label}: changed since this run started ({why}); use --overwrite to start over")
+
     def record(self, cfg: TrainConfig) -> dict:
-        """What config.json says about the teacher: run, seed, the resolved schedule."""
+        """What config.json says about the teacher: run, seed, the resolved schedule, its checkpoints' digests."""
         return {
             "command": "distill",
             "distill": {
                 "teacher": str(self.saved.run.absolute()),
                 "teacher_run_id": self.saved.record.get("run_id"),
+                "teacher_checkpoints": self.digests(),
                 "teacher_seed": self.seed_index,
                 "teacher_seed_value": self.saved.seeds[self.seed_index],
                 "teacher_step": cfg.teacher_step,
@@ -125,6 +154,10 @@ def check(cfg: TrainConfig, record: dict | None = None) -> None:
     if not spec.needs_auto:
         for span in schedule.resolve(spec, saved.steps, cfg.steps, cfg.teacher_multiplier):
             saved.verify(span.teacher_step)
+    elif (saved.run / outdir.PROBE).exists():  # a damaged probe table is named now, not later by a sweep's worker
+        from parity.runs import probe
+
+        probe.read_table(saved.run / probe.TABLE, saved.label)
 
 
 def _checked(cfg: TrainConfig, record: dict | None) -> tuple[SavedRun, schedule.Spec]:
@@ -154,10 +187,8 @@ def auto_step(saved: SavedRun, seed_index: int) -> dict:
 
     curve, source = None, "measured"
     table_path = saved.run / probe.TABLE
-    if table_path.is_file():
-        import pandas as pd
-
-        table = pd.read_parquet(table_path)
+    if table_path.exists():
+        table = probe.read_table(table_path, saved.label)
         rows = table[(table.seed_index == seed_index) & (table.degree == 1)]
         if set(rows.step) == set(saved.steps):
             curve, source = dict(zip(rows.step.astype(int), rows.in_support.astype(float))), probe.TABLE

@@ -7,14 +7,16 @@ that trains, with its help text, and a key of `--config` files.
 from __future__ import annotations
 
 import inspect
+import os
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import typer
 
 from parity import toml_files
-from parity.config import FIELDS, ConfigError, TrainConfig, field_name, flag_of, from_mapping
-from parity.runs import files as io
+from parity.config import FIELDS, ConfigError, TrainConfig, flag_of, from_mapping
+from parity.numbers import parse_float, parse_int
+from parity.runs import outdir
 from parity.sweeps.grid import SEMICOLON_LISTS
 
 P = inspect.Parameter
@@ -39,9 +41,28 @@ def _option(name: str, as_list: bool = False) -> P:
         option = typer.Option(None, *flags, help=help_text, rich_help_panel=panel)
         annotation = Optional[str]
     else:
-        option = typer.Option(f.default, *flags, help=help_text, rich_help_panel=panel)
+        option = typer.Option(f.default, *flags, help=help_text, rich_help_panel=panel, parser=strict(type(f.default), flags[0]))
         annotation = type(f.default)
     return P(name, P.KEYWORD_ONLY, default=option, annotation=annotation)
+
+
+class BadFlag(Exception):
+    """A flag's value that is not a number of its type: not a ValueError, so that the parser passes it on untouched."""
+
+
+def strict(kind: type, flag: str) -> Callable[[Any], Any]:
+    """A typer parser for an int or float flag: parity's strict spelling (no 1e3 or 1.0 for an integer, ASCII digits)."""
+    parse = parse_int if kind is int else parse_float
+
+    def parser(value: Any) -> Any:
+        if value is None or (isinstance(value, kind) and not isinstance(value, bool)):
+            return value
+        try:
+            return parse(value, flag)
+        except ConfigError as err:
+            raise BadFlag(str(err)) from None
+
+    return parser
 
 
 COMMON = [
@@ -89,12 +110,12 @@ def read_config_file(path: Path) -> dict[str, Any]:
     """Options from a TOML file (keys as field names or flag spellings); errors name the file and line."""
     label = f"--config {path}"
     text, values = toml_files.read_table(path, label)
-    for key, value in values.items():
-        name = field_name(key)
+    names = toml_files.field_keys(values, text, label)
+    for key, name in names.items():
         if name not in FIELDS:
             raise ConfigError(f"{label}: line {toml_files.line_of(text, key)}: unknown option {key!r}; allowed: {', '.join(FIELDS)}")
-        toml_files.coerced(name, value, text, key, label)
-    return values
+        toml_files.coerced(name, values[key], text, key, label)
+    return {names[key]: value for key, value in values.items()}
 
 
 def given_values(ctx: typer.Context, config_file: Optional[Path], fields: dict[str, Any]) -> dict[str, Any]:
@@ -109,9 +130,31 @@ def build_config(ctx: typer.Context, config_file: Optional[Path], fields: dict[s
     return from_mapping(given_values(ctx, config_file, fields))
 
 
-def resolve_out(cfg: TrainConfig, out: Optional[Path], overwrite: bool) -> Path:
+def resolve_out(cfg: TrainConfig, out: Optional[Path], overwrite: bool, reads: tuple[Path, str] | None = None) -> Path:
+    """--out (default runs/<timestamp>-<hash>), checked: parity trains only into a new, empty or own run directory,
+    apart from a directory the command reads (`reads`: its path and what it is, e.g. the teacher run)."""
     from parity.runs.runner import default_out
 
     out = out or default_out(cfg)
-    io.check_out_dir(out, overwrite, cfg.run_hash)
+    if reads is not None:
+        outdir.check_apart(out, *reads)
+    outdir.check_run_dir(out, overwrite, cfg.run_hash)
     return out
+
+
+def machine_memory() -> int:
+    """Bytes of memory of this machine (or of this container, when a cgroup limits it to less)."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        return min(total, int(limit)) if limit.isdigit() else total
+    except OSError:
+        return total
+
+
+def check_memory(cfg: TrainConfig, teacher=None, where: str = "") -> None:
+    """Refuse, before any work, a run whose arrays cannot fit in this machine's memory (one line naming the options)."""
+    from parity import memory
+
+    teacher_cfg, n = (teacher.cfg, len(teacher.params)) if teacher is not None else (None, 0)
+    memory.check(cfg, machine_memory(), teacher_cfg, n, where)

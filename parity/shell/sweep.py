@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import re
+import shutil
 import sys
 from pathlib import Path
 from typing import Optional
@@ -16,6 +17,7 @@ import typer
 
 from parity.config import ConfigError
 from parity.runs import files as io
+from parity.shell.options import strict
 from parity.sweeps.grid import RUNNERS
 
 P = inspect.Parameter
@@ -25,6 +27,8 @@ INSTALL_PLOT = "pip install 'parity[plot]'"
 
 
 def _param(name: str, annotation, option) -> P:
+    if annotation in (int, Optional[int]):  # integers parse strictly, as every option of a run does (no 1.5, 1e3)
+        option.parser = strict(int, option.param_decls[0])
     return P(name, P.KEYWORD_ONLY, annotation=annotation, default=option)
 
 
@@ -118,6 +122,8 @@ def slurm_options(executor: str, workers: int | None, given: dict):
         raise ConfigError("--workers: only with --executor local (SLURM tasks run one process each)")
     if not installed("submitit"):
         raise ConfigError(f"--executor slurm needs submitit: {INSTALL_SLURM}")
+    if given.get("slurm_cluster", "slurm") == "slurm" and shutil.which("sbatch") is None:
+        raise ConfigError("--executor slurm: SLURM is not installed here (no sbatch on PATH); run on a SLURM login node, or use --executor local")
     for name in ("slurm_gpus_per_task", "slurm_array_parallelism"):
         if name in given and given[name] < (0 if name == "slurm_gpus_per_task" else 1):
             raise ConfigError(f"--{name.replace('_', '-')} {given[name]}: must be a positive integer")
@@ -133,7 +139,7 @@ def slurm_options(executor: str, workers: int | None, given: dict):
 
 def parse_minutes(text: str) -> int:
     """SLURM's time formats, rounded up to whole minutes: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S."""
-    m = re.fullmatch(r"(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?", text.strip())
+    m = re.fullmatch(r"(?:([0-9]+)-)?([0-9]+)(?::([0-9]+))?(?::([0-9]+))?", text.strip())  # ASCII digits only
     if not m:
         raise ConfigError(f"--slurm-time {text!r}: expected minutes or SLURM's M:S, H:M:S, D-H[:M[:S]], e.g. 90 or 1:30:00")
     days, a, b, c = m.groups()
@@ -156,19 +162,31 @@ def check_size(spec, max_runs: int, yes: bool) -> int:
     return n
 
 
-def run(sweep, out: Path, workers: int | None, slurm) -> int:
-    """Run (or submit) the sweep; print the grouped table. Exit code 1 if some run failed."""
+def run(sweep, out: Path, workers: int | None, slurm, stop=None) -> int:
+    """Run (or submit) the sweep; print the grouped table. Exit code 1 if some run failed.
+
+    stop: the shell's signal flag (parity/shell/signals.py); once set, runs stop with resume points,
+    results.parquet is rebuilt, and the exit code is 128 + the signal's number.
+    """
     from rich.markup import escape
 
+    from parity.shell.options import check_memory
     from parity.shell.render import err_console
     from parity.shell.sweep_render import SweepProgress
-    from parity.sweeps import results
+    from parity.sweeps import points
     from parity.sweeps import sweep as sweeper
 
-    if (out / results.RUNS).is_dir():
-        results.gather(out)  # a damaged finished run is named now, before anything is launched
-    io.check_out_dir(out, overwrite=True)  # writable; an existing sweep directory is resumed
-    errors, jobs = sweeper.run_sweep(sweep, out, SweepProgress, workers, slurm)
+    todo = points.check_before_run(sweep, out)  # DIR and every grid point's directory
+    for point in todo if slurm is None else ():  # SLURM's machines are not this one
+        check_memory(point.cfg, where=f"{point.label}: ")
+    io.check_writable(out, "--out")  # last: it tries a write
+    errors, jobs = sweeper.run_sweep(sweep, out, SweepProgress, workers, slurm, should_stop=stop)
+    if stop is not None and stop():
+        finished = sum(io.is_finished(p.out) for p in points.points(sweep, out))
+        err_console.print(
+            f"interrupted: {finished} of {len(sweep.configs)} runs finished; run the same command to resume", markup=False, highlight=False
+        )
+        return stop.exit_code
     if jobs is not None and not slurm.wait:
         err_console.print(
             f"submitted {len(jobs)} array task(s) (job {jobs[0].job_id.split('_')[0]}); logs in {out / 'slurm'}; "
@@ -185,12 +203,15 @@ def show_results(root: Path, csv: Path | None) -> None:
     """Rebuild results.parquet where possible, print the grouped table, optionally export every row."""
     from parity.shell.render import out_console
     from parity.shell.sweep_render import grouped_table
-    from parity.sweeps import results
+    from parity.sweeps import points, results
 
     root = Path(root)
+    io.check_input(root, str(root))
     if not (root / results.RUNS).is_dir() and not (root / results.RESULTS).is_file():
         raise ConfigError(f"{root}: not a sweep directory (no runs/ or results.parquet inside)")
+    points.check_layout(root, str(root))
     if csv is not None:
+        points.check_export(csv, root, "--csv")
         io.check_out_file(csv, "--csv")
     try:
         frame = results.rebuild(root) if (root / results.RUNS).is_dir() else results.read(root)
@@ -210,6 +231,7 @@ def plot(root: Path, x: str, y: str, hue: str | None, logy: bool, out: Path | No
     from parity.sweeps import results
 
     path = Path(root) / results.RESULTS
+    io.check_input(root, str(root))
     if not path.is_file():
         raise ConfigError(f"{root}: no results.parquet (run `parity sweep ... --out {root}` or `parity results {root}`)")
     if not installed("matplotlib"):

@@ -28,7 +28,9 @@ def probe_table(frame: pd.DataFrame, title: str) -> Table:
     for name in ["step", "acc", *(f"deg {d}" for d in degrees), "ctl 1", "ctl 2+"]:
         table.add_column(name, justify="right")
     inside = frame.pivot_table(index="step", columns="degree", values="in_support", aggfunc="mean")
+    # reindexed below: control subsets of no degree exist when d == k (all NaN), which pivot_table drops
     control = frame.pivot_table(index="step", columns="degree", values="control", aggfunc="mean")
+    control = control.reindex(index=inside.index, columns=degrees)
     accuracy = frame.groupby("step").test_acc.mean()
     for step in inside.index:
         higher = control.loc[step, [d for d in degrees if d >= 2]]

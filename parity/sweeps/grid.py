@@ -14,6 +14,7 @@ from typing import Any
 
 from parity import toml_files
 from parity.config import FIELDS, INT_LISTS, ConfigError, TrainConfig, coerce, field_name, flag_of, validate
+from parity.paths import check_input
 
 # The sub-commands a sweep can run: name -> "module:function", imported only where a point runs.
 # The function is called as fn(cfg, out, on_segment=callback) and returns the summary dict, with
@@ -233,10 +234,10 @@ def read_sweep_file(path: Path) -> Spec:
     command = check_command(str(table.get("command", "train")), where=f"{path}: command ")
     zips = parse_zip(table.get("zip", []), where=f"{path}: zip")
     values: dict[str, list[Any]] = {}
-    for key, value in table.items():
+    for key, name in toml_files.field_keys(table, text, str(path)).items():
         if key in FILE_KEYS:
             continue
-        name = field_name(key)
+        value = table[key]
         line = toml_files.line_of(text, key)
         if name not in FIELDS:
             raise ConfigError(f"{path}: line {line}: {key!r} is not a sweepable option; allowed: {', '.join(FIELDS)}")
@@ -251,6 +252,7 @@ def read_sweep_file(path: Path) -> Spec:
 
 def from_command_line(target: str, lists: dict[str, str], zips: list[str], out: str | None) -> Spec:
     """`parity sweep train --d 20,30 ...` or `parity sweep FILE.toml [--d ...]`: flags override the file."""
+    check_input(Path(target), target)
     if target in RUNNERS:
         spec = Spec(target, {}, [], None)
     elif target.endswith(".toml") or Path(target).is_file():

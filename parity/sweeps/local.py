@@ -13,23 +13,37 @@ import os
 import queue as queue_lib
 import signal
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Callable
 
 from parity.engine import devices
+from parity.errors import Interrupted
 from parity.sweeps.points import Point, run_point
 
 _events = None  # the worker's queue to the parent (progress events)
+_stop = None  # the parent's stop event: set, every run stops at its next segment boundary (resume point saved)
+_terminated = False  # a SIGTERM sent to the worker itself (e.g. to the whole process group)
 
 
-def _init_worker(events, xla_flags: str) -> None:
+def _init_worker(events, stop, xla_flags: str) -> None:
     """Runs first in each worker: XLA flags must be set before JAX is imported."""
-    global _events
+    global _events, _stop
     _die_with_parent()
     if xla_flags:
         os.environ["XLA_FLAGS"] = xla_flags
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # workers sharing a GPU must not each take 75%
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _events = events
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it sets the stop event
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    _events, _stop = events, stop
     devices.enable_compilation_cache()
+
+
+def _on_sigterm(signum, frame) -> None:
+    global _terminated
+    _terminated = True
+
+
+def _should_stop() -> bool:
+    return _terminated or (_stop is not None and _stop.is_set())
 
 
 def _die_with_parent() -> None:
@@ -44,22 +58,32 @@ def _local_task(point: Point, block: bool) -> tuple[str, dict | None]:
     def on_segment(report) -> None:
         _events.put((point.index, report.step, report.steps_total, int(report.reached.sum()), int(report.diverged.sum())))
 
+    if _should_stop():  # queued before the sweep was asked to stop: never started, nothing to save
+        return "stopped", None
     _events.put((point.index, 0, point.cfg.steps, 0, 0))
-    return run_point(point, block, on_segment)
+    return run_point(point, block, on_segment, should_stop=_should_stop)
 
 
-def run_local(todo: list[Point], workers: int, progress, single_thread: bool = True) -> list[str]:
-    """Spread the points over `workers` processes; returns one message per failed run."""
+def run_local(todo: list[Point], workers: int, progress, single_thread: bool = True, should_stop: Callable[[], bool] | None = None) -> list[str]:
+    """Spread the points over `workers` processes; returns one message per failed run.
+
+    should_stop: asked while waiting; once True, runs not yet started are dropped and running ones
+    stop at their next segment boundary with a resume point (a run of the same sweep resumes them).
+    """
     # each worker gets its share of the cores as single-threaded devices (1 each when workers = cores)
     xla_flags = devices.worker_process_flags(workers, os.environ.get("XLA_FLAGS", "")) if single_thread else ""
     ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: XLA flags take effect, no forked JAX state
-    events = ctx.Queue()
+    events, stop = ctx.Queue(), ctx.Event()
     errors: list[str] = []
     by_index = {p.index: p for p in todo}
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(events, xla_flags)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(events, stop, xla_flags)) as pool:
         futures = {pool.submit(_local_task, p, False): p for p in todo}
         try:
             while futures:
+                if should_stop is not None and should_stop() and not stop.is_set():
+                    stop.set()  # the workers' runs save a resume point at their next segment boundary
+                    for future in [f for f in futures if f.cancel()]:
+                        futures.pop(future)
                 done, _ = wait(futures, timeout=0.1, return_when=FIRST_COMPLETED)
                 _drain(events, progress, by_index)  # a run's last events arrive before its result
                 for future in done:
@@ -67,16 +91,20 @@ def run_local(todo: list[Point], workers: int, progress, single_thread: bool = T
                     by_index.pop(point.index, None)
                     try:
                         status, summary = future.result()
+                    except Interrupted:  # stopped at a segment boundary, its resume point saved
+                        continue
                     except Exception as err:  # a crashed run is reported, the others go on
                         errors.append(f"{point.label}: {type(err).__name__}: {err}")
                         progress.failed(point, errors[-1])
+                        continue
+                    if status == "stopped" or (status == "busy" and stop.is_set()):
                         continue
                     if status == "busy":  # another sweep runs it: wait for it after everything else
                         futures[pool.submit(_local_task, point, True)] = point
                         by_index[point.index] = point
                     else:
                         progress.finished(point, status, summary)
-        except BaseException:  # Ctrl-C: in-flight runs are lost, their directories stay unfinished
+        except BaseException:  # a second Ctrl-C: in-flight runs lose what they did since their last resume point
             workers_now = list((getattr(pool, "_processes", None) or {}).values())
             pool.shutdown(wait=False, cancel_futures=True)
             for process in workers_now:

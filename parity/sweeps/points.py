@@ -1,25 +1,25 @@
 """Grid points as run directories: DIR/runs/<config hash>, a lock each, run unless finished or busy.
 
 A run is finished when its summary.json exists (written last, atomically), so a sweep killed at
-any moment loses only the runs in flight. A lock per run directory (flock: released by the
-kernel when its holder dies, even by SIGKILL) keeps two sweeps from running one point at once.
+any moment loses only the runs in flight. The run directory's lock (parity/runs/outdir.py) keeps
+two sweeps, or a sweep and a `parity train`, from running one point at once.
 """
 
 from __future__ import annotations
 
-import fcntl
 import importlib
-from contextlib import contextmanager
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from parity.config import TrainConfig
+from parity.errors import ConfigError
 from parity.runs import files as io
+from parity.runs import outdir
+from parity.runs.outdir import LOCK, locked  # noqa: F401 (LOCK: the sweep's vocabulary)
 from parity.sweeps import results
 from parity.sweeps.grid import RUNNERS, Sweep
-
-LOCK = ".lock"
 
 
 @dataclass(frozen=True)
@@ -51,20 +51,58 @@ def unfinished(all_points: list[Point]) -> list[Point]:
     return [p for p in all_points if not io.is_finished(p.out)]
 
 
-@contextmanager
-def locked(run: Path, block: bool) -> Iterator[bool]:
-    """Hold the run directory's lock; yields False if another process holds it and block is False."""
-    run.mkdir(parents=True, exist_ok=True)
-    with open(run / LOCK, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+SWEEP_LEFTOVERS = ("slurm", results.LOCK)  # besides runs/ and results.parquet: submitit's logs, the results lock
+
+
+def check_sweep_dir(root: Path, flag: str = "--out") -> None:
+    """Refuse, before any work, a sweep directory that is not new, empty or a sweep's (runs/, results.parquet).
+
+    Whether it can be written is the caller's last check (a test write changes the directory's mtime).
+    """
+    root = Path(root)
+    io.check_path(root, flag)
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"{flag} {root}: exists and is not a directory")
+    if root.is_dir():
+        names = [n for n in os.listdir(root) if not outdir.is_leftover(n) and n not in SWEEP_LEFTOVERS]
+        if names and results.RUNS not in names and results.RESULTS not in names:
+            raise ConfigError(
+                f"{flag} {root}: is not empty and holds no sweep (no {results.RUNS}/ or {results.RESULTS}); a sweep writes into a new or empty directory or resumes its own"
+            )
+        check_layout(root, f"{flag} {root}")
+
+
+def check_layout(root: Path, label: str) -> None:
+    """runs/ a directory and results.parquet a file, where they exist."""
+    for name, is_kind, kind in ((results.RUNS, Path.is_dir, "a directory"), (results.RESULTS, Path.is_file, "a file")):
+        if (root / name).exists() and not is_kind(root / name):
+            raise ConfigError(f"{label}: {root / name} is not {kind}; parity writes {kind} there")
+
+
+def check_export(path: Path, root: Path, flag: str) -> None:
+    """An export (--csv) must not land on the sweep's results table or inside its run directories (real paths compared)."""
+    io.check_path(path, flag)
+    target = outdir.real(path)
+    if target == outdir.real(root / results.RESULTS) or outdir.real(root / results.RUNS) in target.parents:
+        raise ConfigError(f"{flag} {path}: would overwrite a file of the sweep {root}; choose a file outside its runs/ and results.parquet")
+
+
+def check_before_run(sweep: Sweep, root: Path) -> list[Point]:
+    """Everything about DIR and the grid points' directories, before anything is launched; returns the points to run."""
+    if (Path(root) / results.RUNS).is_dir():
+        results.gather(root)  # a damaged finished run is named now
+    check_sweep_dir(root)
+    todo = unfinished(points(sweep, root))
+    check_points(todo)
+    return todo
+
+
+def check_points(todo: list[Point]) -> None:
+    """Each unfinished point's directory is new, empty or an unfinished run of its config, apart from its teacher."""
+    for point in todo:
+        outdir.check_run_dir(point.out, overwrite=False, run_hash=point.cfg.run_hash, flag=f"{point.label}: run directory", writable=False)
+        if point.cfg.teacher is not None:
+            outdir.check_apart(point.out, Path(point.cfg.teacher), "teacher run", flag=f"{point.label}: run directory")
 
 
 def runner(command: str) -> Callable:
@@ -72,11 +110,16 @@ def runner(command: str) -> Callable:
     return getattr(importlib.import_module(module), name)
 
 
-def run_point(point: Point, block: bool = False, on_segment: Callable | None = None) -> tuple[str, dict | None]:
-    """Run one grid point unless it is finished or busy: ('ran', summary), ('finished', None) or ('busy', None)."""
+def run_point(
+    point: Point, block: bool = False, on_segment: Callable | None = None, should_stop: Callable[[], bool] | None = None
+) -> tuple[str, dict | None]:
+    """Run one grid point unless it is finished or busy: ('ran', summary), ('finished', None) or ('busy', None).
+
+    should_stop: passed to the runner, which raises Interrupted at a segment boundary once it is True.
+    """
     with locked(point.out, block) as mine:
         if not mine:
             return "busy", None
         if io.is_finished(point.out):  # finished by someone else while we waited
             return "finished", None
-        return "ran", runner(point.command)(point.cfg, point.out, on_segment=on_segment)
+        return "ran", runner(point.command)(point.cfg, point.out, on_segment=on_segment, should_stop=should_stop)

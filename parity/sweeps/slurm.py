@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
+import sys
+from contextlib import redirect_stderr
 from dataclasses import dataclass
+from io import StringIO
 from pathlib import Path
 
 from parity.engine import devices
+from parity.errors import ConfigError
 from parity.runs import files as io
 from parity.sweeps import results
 from parity.sweeps.points import Point, run_point
@@ -54,8 +59,38 @@ def _import_submitit():
             os.environ["SUBMITIT_LOG_LEVEL"] = previous
 
 
+class SubmissionFailed(ConfigError):
+    """SLURM refused the job array (installed but not reachable, a bad partition): nothing was submitted."""
+
+
 def submit_slurm(root: Path, todo: list[Point], options: SlurmOptions):
-    """Submit the job array; returns submitit's jobs (one per slice)."""
+    """Submit the job array; returns submitit's jobs (one per slice).
+
+    A refused submission removes the files submitit wrote for it and raises SubmissionFailed with
+    the last line sbatch said (submitit prints all of it to stderr as well: kept for that one line).
+    """
+    logs = Path(root) / "slurm"
+    before = set(logs.rglob("*")) if logs.is_dir() else None
+    said = StringIO()
+    try:
+        with redirect_stderr(said):
+            jobs = _submit(root, todo, options)
+    except Exception as err:  # submitit raises what sbatch said, in several types
+        if before is None:
+            shutil.rmtree(logs, ignore_errors=True)
+        else:
+            for path in sorted(set(logs.rglob("*")) - before, reverse=True):
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+        lines = [line.strip() for line in (said.getvalue() + "\n" + str(err)).splitlines() if line.strip()]
+        raise SubmissionFailed(
+            f"--executor slurm: SLURM refused the job array ({lines[-1] if lines else type(err).__name__}); nothing was submitted; "
+            "run on a SLURM login node, or use --executor local"
+        ) from None
+    sys.stderr.write(said.getvalue())  # what an accepted submission printed still reaches the user
+    return jobs
+
+
+def _submit(root: Path, todo: list[Point], options: SlurmOptions):
     submitit = _import_submitit()
     executor = submitit.AutoExecutor(folder=Path(root) / "slurm" / "%j", cluster=options.cluster)
     executor.update_parameters(
@@ -69,8 +104,8 @@ def submit_slurm(root: Path, todo: list[Point], options: SlurmOptions):
     return executor.map_array(run_slice, [str(root)] * len(chunks), chunks)
 
 
-def wait_for(jobs, todo: list[Point], progress, poll_seconds: float = 1.0) -> list[str]:
-    """Follow a submitted array until its tasks end: a run counts when its summary.json appears."""
+def wait_for(jobs, todo: list[Point], progress, poll_seconds: float = 1.0, should_stop=None) -> list[str]:
+    """Follow a submitted array until its tasks end (or should_stop()): a run counts when its summary.json appears."""
     import json
     import time
 
@@ -82,6 +117,8 @@ def wait_for(jobs, todo: list[Point], progress, poll_seconds: float = 1.0) -> li
             progress.finished(point, "ran", json.loads((point.out / io.SUMMARY).read_text()))
         if all_done:
             break
+        if should_stop is not None and should_stop():
+            return []  # stop following; the array runs on, and `parity results` gathers it
         time.sleep(poll_seconds)
     errors = []
     for job in jobs:

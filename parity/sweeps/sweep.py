@@ -6,6 +6,7 @@ This module imports no JAX: only the worker processes do, after setting their XL
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Callable
 
@@ -14,20 +15,38 @@ from parity.sweeps import results
 from parity.sweeps.grid import Sweep
 from parity.sweeps.local import run_local
 from parity.sweeps.points import LOCK, Point, locked, points, run_dir, run_point, unfinished  # noqa: F401 (the sweep's vocabulary)
-from parity.sweeps.slurm import SlurmOptions, submit_slurm, wait_for
+from parity.sweeps.slurm import SlurmOptions, SubmissionFailed, submit_slurm, wait_for
 
 
-def run_sweep(sweep: Sweep, root: Path, progress_for: Callable, workers: int | None = None, slurm: SlurmOptions | None = None):
+def run_sweep(
+    sweep: Sweep,
+    root: Path,
+    progress_for: Callable,
+    workers: int | None = None,
+    slurm: SlurmOptions | None = None,
+    should_stop: Callable[[], bool] | None = None,
+):
     """Run the unfinished points of `sweep` into DIR (locally, or as a job array), then rebuild results.
 
     progress_for(todo, finished_before, total) -> a progress context (see parity/shell/sweep_render.py).
+    should_stop: once True, local runs stop at a segment boundary with a resume point (and a followed
+    SLURM array is no longer followed); results.parquet is rebuilt from the runs finished by then.
     Returns (one message per failed run or task, submitted jobs or None).
     """
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
     everything = points(sweep, root)
     todo = unfinished(everything)
     jobs = None
+    if slurm is not None and todo:  # before anything else is written: a refused submission leaves nothing behind
+        missing = [p for p in [root.absolute(), *root.absolute().parents] if not p.exists()]
+        root.mkdir(parents=True, exist_ok=True)
+        try:
+            jobs = submit_slurm(root, todo, slurm)
+        except SubmissionFailed:
+            if missing:
+                shutil.rmtree(missing[-1], ignore_errors=True)  # the directories made for it
+            raise
+    root.mkdir(parents=True, exist_ok=True)
     try:
         with progress_for(len(todo), len(everything) - len(todo), len(everything)) as progress:
             if not todo:
@@ -35,10 +54,9 @@ def run_sweep(sweep: Sweep, root: Path, progress_for: Callable, workers: int | N
             elif slurm is None:
                 cores = devices.cores()
                 wanted = workers or cores  # fewer workers than cores: let XLA thread within each
-                errors = run_local(todo, min(wanted, len(todo)), progress, single_thread=wanted >= cores)
+                errors = run_local(todo, min(wanted, len(todo)), progress, single_thread=wanted >= cores, should_stop=should_stop)
             else:
-                jobs = submit_slurm(root, todo, slurm)
-                errors = wait_for(jobs, todo, progress) if slurm.wait else []
+                errors = wait_for(jobs, todo, progress, should_stop=should_stop) if slurm.wait else []
     finally:
         results.rebuild(root)
     return errors, jobs

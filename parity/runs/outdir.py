@@ -1,0 +1,128 @@
+"""Where a command may write: a run directory is trained into only if parity owns what is there.
+
+A directory may be trained into if it does not exist, is empty, or is a parity run (it holds
+parity's config.json): of the same config (it resumes) or, with --overwrite, any parity run.
+Starting over removes only the files parity writes (OWNED), never anything else. A lock file
+inside the run (flock: released by the kernel when its holder dies, even by SIGKILL) keeps two
+processes from writing one run at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from parity.errors import ConfigError, CorruptFile
+from parity.runs import files as io
+
+LOCK = ".lock"
+RESUME = "resume.msgpack"  # parity/runs/resume.py
+PROBE = "probe.parquet"  # parity/runs/probe.py
+CHECKPOINTS = "checkpoints"  # parity/runs/saved.py
+OWNED_FILES = (io.CONFIG, io.METRICS, io.SUMMARY, RESUME, PROBE)
+OWNED = (*OWNED_FILES, CHECKPOINTS, LOCK)  # everything parity writes into a run directory (and its temporary files)
+
+
+def is_leftover(name: str) -> bool:
+    """A lock file or a temporary file of parity's: a directory holding only these counts as empty."""
+    return name == LOCK or name.startswith(".parity-write-test.") or (name.startswith(".") and name.endswith(io.TEMP_SUFFIX))
+
+
+def check_run_dir(out: Path, overwrite: bool, run_hash: str | None = None, flag: str = "--out", writable: bool = True) -> None:
+    """Refuse, before any work, an --out that parity may not train into (one line naming it).
+
+    run_hash: the config about to be trained; an unfinished run of it resumes. writable: also try
+    a write where the run will be (last: it changes the directory's mtime).
+    """
+    out = Path(out)
+    io.check_path(out, flag)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{flag} {out}: exists and is not a directory")
+    if not out.exists() or all(is_leftover(name) for name in _entries(out, flag)):
+        if writable:
+            io.check_writable(out, flag)
+        return
+    if not (out / io.CONFIG).exists():
+        raise ConfigError(
+            f"{flag} {out}: is not empty and holds no parity run (no {io.CONFIG}); parity trains into a new or empty directory, "
+            "or resumes or (with --overwrite) replaces one of its own runs"
+        )
+    record = io.read_json(out / io.CONFIG)
+    if not isinstance(record.get("run_id"), str) or not isinstance(record.get("config"), dict):
+        raise CorruptFile(f"{out / io.CONFIG}: not a parity run config (no run_id or config); parity writes only into its own runs")
+    for name in OWNED_FILES:
+        if (out / name).is_dir():
+            raise ConfigError(f"{flag} {out}: {out / name} is a directory; parity writes a file there")
+    checkpoints = out / CHECKPOINTS
+    if checkpoints.is_symlink() or (checkpoints.exists() and not checkpoints.is_dir()):
+        raise ConfigError(f"{flag} {out}: {checkpoints} is not a directory of parity's (a file or a symbolic link)")
+    if io.is_finished(out) and not overwrite:
+        raise ConfigError(f"{flag} {out}: holds a finished run; pass --overwrite or choose another directory")
+    if not overwrite and run_hash is not None and record["run_id"] != run_hash:
+        raise ConfigError(f"{flag} {out}: holds an unfinished run of a different config; pass --overwrite or choose another directory")
+    if writable and not os.access(out, os.W_OK | os.X_OK):  # asked, not tried: a resume's later checks must find it unchanged
+        raise ConfigError(f"{flag} {out}: cannot be written ({out} is not writable)")
+
+
+def _entries(directory: Path, flag: str) -> list[str]:
+    try:
+        return os.listdir(directory)
+    except OSError as err:
+        raise ConfigError(f"{flag} {directory}: cannot be read ({err.strerror})") from None
+
+
+def clear_run(out: Path) -> None:
+    """Starting over: remove what an earlier run wrote here (parity's files only) but config.json, rewritten next."""
+    out = Path(out)
+    for name in OWNED_FILES:
+        if name != io.CONFIG:
+            (out / name).unlink(missing_ok=True)
+    if (out / CHECKPOINTS).is_dir() and not (out / CHECKPOINTS).is_symlink():
+        shutil.rmtree(out / CHECKPOINTS)
+    io.remove_stale_temps(out)
+
+
+def real(path: Path) -> Path:
+    return Path(os.path.realpath(path))
+
+
+def check_apart(out: Path, other: Path, what: str, flag: str = "--out") -> None:
+    """Refuse an --out that is, lies inside or holds a directory the command reads (real paths: `..` and links resolved)."""
+    mine, theirs = real(out), real(other)
+    same = mine == theirs or (out.exists() and other.exists() and os.path.samefile(out, other))
+    if same:
+        raise ConfigError(f"{flag} {out}: is the {what} ({other}); choose another directory")
+    if theirs in mine.parents:
+        raise ConfigError(f"{flag} {out}: lies inside the {what} ({other}); choose a directory outside it")
+    if mine in theirs.parents:
+        raise ConfigError(f"{flag} {out}: holds the {what} ({other}); choose another directory")
+
+
+@contextmanager
+def locked(run: Path, block: bool) -> Iterator[bool]:
+    """Hold the run directory's lock; yields False if another process holds it and block is False."""
+    run = Path(run)
+    run.mkdir(parents=True, exist_ok=True)
+    with open(run / LOCK, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def exclusive(run: Path, flag: str = "--out") -> Iterator[None]:
+    """Hold the run's lock for this process, or a ConfigError if another parity process writes the run."""
+    with locked(run, block=False) as mine:
+        if not mine:
+            raise ConfigError(f"{flag} {run}: another parity process is writing this run".strip())
+        yield
