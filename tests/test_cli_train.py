@@ -51,10 +51,11 @@ def test_train_writes_config_metrics_and_summary_with_documented_fields(run_cli,
     assert "steps_to_target" in r.out  # the summary table
 
 
-def test_json_prints_only_the_summary(run_cli, tmp_path):
+def test_json_prints_only_the_summary_and_the_absolute_run_directory(run_cli, tmp_path):
     r = run_cli("train", *FAST, "--out", "run", "--json")
     assert r.code == 0
-    assert json.loads(r.out) == json.loads((tmp_path / "run" / "summary.json").read_text())
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert json.loads(r.out) == {**summary, "out": str(tmp_path / "run")}
 
 
 def test_config_file_is_read_and_flags_override_it(run_cli, tmp_path):

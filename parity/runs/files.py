@@ -13,6 +13,7 @@ from parity.errors import ConfigError, CorruptFile
 CONFIG = "config.json"
 METRICS = "metrics.parquet"
 SUMMARY = "summary.json"  # written last: its presence marks a run as finished
+RESUME = "resume.msgpack"  # only while a run is unfinished: where it resumes (parity/runs/resume.py)
 
 
 TEMP_SUFFIX = ".tmp"

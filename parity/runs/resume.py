@@ -16,7 +16,7 @@ from parity.engine.loop import Checkpoint
 from parity.engine.segment import SeedState
 from parity.runs import files as io
 
-RESUME = "resume.msgpack"
+RESUME = io.RESUME
 
 
 def save(run_dir: Path, checkpoint: Checkpoint) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from parity import toml_files
-from parity.config import FIELDS, INT_LISTS, ConfigError, TrainConfig, coerce, field_name, flag_of, validate
+from parity.config import FIELDS, INT_LISTS, ConfigError, TrainConfig, coerce, field_name, flag_of, from_mapping
 
 # The sub-commands a sweep can run: name -> "module:function", imported only where a point runs.
 # The function is called as fn(cfg, out, on_segment=callback) and returns the summary dict, with
@@ -203,7 +203,7 @@ def build(spec: Spec) -> Sweep:
     """Expand and validate every point before anything runs; equal configs are run once."""
     configs: dict[str, TrainConfig] = {}
     axes = swept(spec.values, spec.zips)
-    make = _student if spec.command == "distill" else lambda point: validate(TrainConfig(**point))
+    make = _student if spec.command == "distill" else from_mapping  # from_mapping turns --epochs into --steps
     for i, point in enumerate(expand(spec.values, spec.zips)):
         try:
             cfg = make(point)

@@ -25,6 +25,7 @@ def run_sweep(sweep: Sweep, root: Path, progress_for: Callable, workers: int | N
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
+    results.mark(root)  # a sweep directory from now on: `parity results DIR` rewrites its results.parquet
     everything = points(sweep, root)
     todo = unfinished(everything)
     jobs = None
