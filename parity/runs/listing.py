@@ -48,8 +48,11 @@ def status(run: Path) -> str:
 
 
 def option_values(record: dict) -> dict:
-    """A config.json's options as table cells (lists as comma text); `support` is the support actually used."""
-    options = {name: record["config"].get(name, FIELDS[name].default) for name in FIELDS}
+    """A config.json's options as table cells (lists as comma text); `support` is the support actually used.
+
+    An option the run's config.json lacks (it predates the option) is None, not today's default.
+    """
+    options = {name: record["config"].get(name) for name in FIELDS}
     resolved = (record.get("resolved") or {}).get("support")
     if resolved is not None:
         options["support"] = resolved
