@@ -146,6 +146,7 @@ def test_sweep_distill_runs_one_student_per_teacher_step_and_rejects_missing_ste
 def test_a_teacher_that_never_reached_the_target_at_the_chosen_step_is_named(run_cli, teacher, tmp_path):
     r = run_cli("distill", "--teacher", teacher, "--teacher-step", "0", *STUDENT, "--steps", "200", "--out", "early", "--json")
     assert r.code == 0, r.err
+    assert json.loads(r.out)["out"] == str(tmp_path / "early")  # --json names the run directory, absolute
     distill = json.loads((tmp_path / "early" / "config.json").read_text())["distill"]
     index = json.loads((teacher / CHECKPOINTS / INDEX).read_text())
     at_zero = next(e for e in index["checkpoints"] if e["step"] == 0)["test_acc"][0]
