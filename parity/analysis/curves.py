@@ -19,6 +19,7 @@ from parity.runs import listing
 
 DEFAULT_COLUMNS = ("test_acc", "test_loss")  # without --y: accuracy above loss
 NOT_CURVES = ("seed", "seed_index", "step")
+FEW_POINTS = 25
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,14 @@ def read(runs: list[Path]) -> list[Curves]:
             continue
         label = " ".join(f"{name}={row[name]}" for name in varying) or run.name
         target = row.get("target_acc")
-        found.append(Curves(run, metrics, label, None if pd.isna(target) else float(target)))
+        found.append((tuple(row[name] for name in varying), Curves(run, metrics, label, None if pd.isna(target) else float(target))))
     if not found:
         raise ConfigError(f"{' '.join(map(str, runs))}: no metrics.parquet yet (a run writes it after its first evaluation)")
-    return found
+    try:  # the legend in the order of the options that differ (d=20 before d=100)
+        found.sort(key=lambda pair: pair[0])
+    except TypeError:  # values of mixed types: keep the order found
+        pass
+    return [curves for _, curves in found]
 
 
 def check_columns(curves: list[Curves], columns: list[str]) -> None:
@@ -93,8 +98,10 @@ def plot_curves(curves: list[Curves], columns: list[str], logx: bool, logy: bool
 def _draw(ax, run: Curves, column: str, color) -> None:
     frame = run.metrics.dropna(subset=[column])
     frame = frame[frame.step > 0]  # no evaluation at step 0 (and none on a log axis)
-    for _, seed in frame.groupby("seed_index"):
-        ax.plot(seed.step, seed[column], color=color, lw=0.7, alpha=0.35)
     median = frame.groupby("step")[column].median()
+    few = len(median) <= FEW_POINTS  # a short run's few evaluations are drawn as dots too (one alone is no line)
+    for _, seed in frame.groupby("seed_index"):
+        ax.plot(seed.step, seed[column], color=color, lw=0.7, alpha=0.35, marker="." if few else None, ms=4)
     n = frame.seed_index.nunique()
-    ax.plot(median.index, median.to_numpy(dtype=float), color=color, lw=2.2, label=f"{run.label} (median of {n} seeds)")
+    label = f"{run.label} (median of {n} seeds)"
+    ax.plot(median.index, median.to_numpy(dtype=float), color=color, lw=2.2, marker="o" if few else None, ms=4, label=label)
