@@ -15,11 +15,26 @@ from parity.shell import options as opts
 from parity.shell import signals
 from parity.shell.sweep import SWEEP_OPTIONS
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="A command-line lab for sparse-parity learning in JAX.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="A command-line lab for sparse-parity learning in JAX.",
+    context_settings={"help_option_names": ["-h", "--help"]},  # -h everywhere
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"parity {version('parity')}")
+        raise typer.Exit()
 
 
 @app.callback()
-def _group() -> None:
+def _group(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version and exit"),
+) -> None:
     """A command-line lab for sparse-parity learning in JAX."""
 
 
@@ -59,6 +74,7 @@ app.command("train")(opts.with_config_options(_train, fields=TRAIN_FIELDS))
 def _distill(ctx: typer.Context, config: Optional[Path], out: Optional[Path], overwrite: bool, json: bool, **fields):
     """Train students on the outputs of a teacher run's checkpoints (--teacher RUN --teacher-step SPEC)."""
     from parity.runs import teacher as distill
+    from parity.shell import render
 
     cfg, record = distill.student(opts.given_values(ctx, config, fields))
     teacher = distill.prepare(cfg, record)
@@ -69,6 +85,7 @@ def _distill(ctx: typer.Context, config: Optional[Path], out: Optional[Path], ov
             f"warning: --teacher {cfg.teacher}: unfinished (no summary.json); if it is still training, a resume of this run will refuse it",
             file=sys.stderr,
         )
+    render.warn_untrained_teacher(teacher, cfg.target_acc)
     _run(cfg, out, overwrite, json, teacher)
 
 
@@ -90,7 +107,7 @@ def _checkpoints(
     if json:
         sys.stdout.write(json_lib.dumps(listing) + "\n")
         return
-    render.out_console.print(tables.checkpoints_table(listing))
+    render.show(*tables.checkpoints_table(listing))
 
 
 @app.command("probe")
@@ -114,11 +131,11 @@ def _probe(
     io.check_out_file(saved.run / probe.TABLE, f"{run}:")  # e.g. "runs/t: runs/t/probe.parquet: is a directory"
     devices.enable_compilation_cache()
     with outdir.exclusive(saved.run, flag=""):  # the run is not being trained (or probed) by another process meanwhile
-        columns = probe.probe_run(saved, samples)
-        table = tables.probe_table(pd.DataFrame(columns), f"probe of {run} ({samples:,} samples)")
+        with render.CountBar(f"probe {run}", len(saved.steps), "checkpoints") as bar:
+            columns = probe.probe_run(saved, samples, on_progress=bar.update)
+        table, notes = tables.probe_table(pd.DataFrame(columns), f"probe of {run} ({samples:,} samples)")
         io.write_table(saved.run / probe.TABLE, columns)
-    render.out_console.print(table)
-    render.out_console.print(f"table in [bold]{saved.run / probe.TABLE}[/bold]")
+    render.show(table, [*notes, f"table in [bold]{saved.run / probe.TABLE}[/bold]"])
 
 
 @app.command()
@@ -131,7 +148,16 @@ def doctor(json: bool = typer.Option(False, "--json", help="print the report as 
 
 
 def _sweep(
-    ctx: typer.Context, target: str, out: Optional[Path], zip: list[str], workers: Optional[int], executor: str, max_runs: int, yes: bool, **options
+    ctx: typer.Context,
+    target: str,
+    out: Optional[Path],
+    zip: list[str],
+    workers: Optional[int],
+    executor: str,
+    max_runs: int,
+    yes: bool,
+    dry_run: bool,
+    **options,
 ):
     """Run a grid of runs of one command: every option takes a comma list (or read FILE.toml); resumable."""
     from parity.shell import sweep as sweep_cli
@@ -140,7 +166,10 @@ def _sweep(
     lists = {n: v for n, v in options.items() if v is not None and not n.startswith("slurm_")}
     slurm = sweep_cli.slurm_options(executor, workers, {n: v for n, v in options.items() if n.startswith("slurm_")})
     spec = grid.from_command_line(target, lists, zip, None if out is None else str(out))
-    sweep_cli.check_size(spec, max_runs, yes)
+    sweep_cli.check_size(spec, max_runs, yes or dry_run)
+    if dry_run:
+        sweep_cli.dry_run(grid.build(spec), Path(spec.out))
+        return
     with signals.stop_on_signals() as stop:  # SIGTERM, Ctrl-C: runs stop with resume points, results.parquet is rebuilt
         code = sweep_cli.run(grid.build(spec), Path(spec.out), workers, slurm, stop)
     raise typer.Exit(code)
@@ -149,30 +178,48 @@ def _sweep(
 app.command("sweep")(opts.with_config_options(_sweep, extra=SWEEP_OPTIONS, common=[], as_lists=True))
 
 
+@app.command("runs")
+def runs(
+    dirs: Optional[list[Path]] = typer.Argument(None, help="run directories or folders that hold them, searched recursively (default: runs/)"),
+    json: bool = typer.Option(False, "--json", help="print the rows as JSON and nothing else"),
+    csv: Optional[Path] = typer.Option(None, "--csv", help="also write the rows (every option) to this CSV file"),
+):
+    """List every run directory: id, command, the options that differ, status, solved, median steps to target, wall time."""
+    from parity.shell import browse
+
+    browse.show_runs(dirs or [], json, csv)
+
+
 @app.command("results")
 def results(
-    dir: Path = typer.Argument(..., help="a sweep directory (holds runs/ and results.parquet)"),
+    dirs: list[Path] = typer.Argument(..., help="a sweep directory, or any run directories and folders that hold them"),
     csv: Optional[Path] = typer.Option(None, "--csv", help="also write every row (one per run and seed) to this CSV file"),
 ):
-    """Rebuild DIR/results.parquet from the finished runs and print the table grouped by the swept options."""
-    from parity.shell import sweep as sweep_cli
+    """The table of finished runs grouped by the options that differ (a sweep directory's results.parquet is rebuilt)."""
+    from parity.shell import browse
 
-    sweep_cli.show_results(dir, csv)
+    browse.show_results(dirs, csv)
 
 
 @app.command("plot")
 def plot(
-    dir: Path = typer.Argument(..., help="a sweep directory (holds results.parquet)"),
-    x: str = typer.Option("d", "--x", help="results column on the x axis"),
-    y: str = typer.Option("steps_to_target", "--y", help="results column on the y axis (median and 25-75% over seeds)"),
+    dirs: list[Path] = typer.Argument(..., help="a sweep directory, or any run directories and folders that hold them"),
+    x: Optional[str] = typer.Option(None, "--x", help="results column on the x axis (default d)"),
+    y: Optional[str] = typer.Option(
+        None, "--y", help="results column on the y axis (default steps_to_target); with --curves a metrics column (default test_acc and test_loss)"
+    ),
     hue: Optional[str] = typer.Option(None, "--hue", help="results column that gives one line per value"),
+    curves: bool = typer.Option(False, "--curves", help="learning curves from metrics.parquet: one thin line per seed, the median thick"),
+    logx: bool = typer.Option(False, "--logx", help="logarithmic x axis"),
     logy: bool = typer.Option(False, "--logy", help="logarithmic y axis"),
-    out: Optional[Path] = typer.Option(None, "--out", help="PNG file (default DIR/<y>-vs-<x>.png)"),
+    out: Optional[Path] = typer.Option(
+        None, "--out", help="figure file, .png, .pdf or .svg (default <y>-vs-<x>.png or curves.png in the one directory given)"
+    ),
 ):
-    """Write a PNG of one results column against another: median and spread over seeds."""
-    from parity.shell import sweep as sweep_cli
+    """A figure of one results column against another (median and spread over seeds), or learning curves (--curves)."""
+    from parity.shell import browse
 
-    sweep_cli.plot(dir, x, y, hue, logy, out)
+    browse.plot(dirs, x, y, hue, logx, logy, out, curves)
 
 
 def main() -> None:

@@ -246,12 +246,10 @@ def _print_row(row: dict) -> None:
 
 
 def _print_table(result: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from parity.shell.render import new_table, out_console, show  # one rule: a log file gets every number whole
 
-    table = Table(title=f"model-steps/s, whole machine ({result['machine']['cores']} cores), {result['date']}")
-    for col in ("config", "seeds", "parity", "torch", "speed-up", "parity util.", "torch util.", "target", "vs plain"):
-        table.add_column(col, justify="right")
+    headers = ("config", "seeds", "parity", "torch", "speed-up", "parity util.", "torch util.", "target", "vs plain")
+    table = new_table(f"model-steps/s, whole machine ({result['machine']['cores']} cores), {result['date']}", headers)
     for r in result["rows"]:
         fmt = lambda v, f="{:,.0f}": "-" if v is None else f.format(v)  # noqa: E731
         met = "" if r["target"] is None else (" ok" if r["parity_model_steps_per_second"] >= r["target"] else " MISSED")
@@ -267,11 +265,11 @@ def _print_table(result: dict) -> None:
             fmt(r.get("slowdown_vs_plain"), "{:.2f}x slower"),
         )
     cli = result["cli"]
-    table.caption = (
-        f"float32 matmul peak {result['matmul_peak_gflops']:.0f} GFLOP/s; `parity --help` {cli['help_seconds']:.2f}s; "
-        f"`parity train` defaults, warm {cli['train_defaults_warm_seconds']:.2f}s"
-    )
-    Console().print(table)
+    notes = [
+        f"float32 matmul peak {result['matmul_peak_gflops']:.0f} GFLOP/s",
+        f"`parity --help` {cli['help_seconds']:.2f}s; `parity train` defaults, warm {cli['train_defaults_warm_seconds']:.2f}s",
+    ]
+    show(table, notes, to=out_console)
 
 
 if __name__ == "__main__":

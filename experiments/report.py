@@ -60,12 +60,9 @@ def schedule_label(row) -> str:
 
 # ----- figures -----
 def _pyplot():
-    import matplotlib
+    from parity.analysis import style  # the one figure style, shared with `parity plot`
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return style.pyplot()
 
 
 def _save(fig, path: Path) -> str:
@@ -223,13 +220,9 @@ def figure_repetition(rows: pd.DataFrame, a_over_w: dict[str, pd.DataFrame], out
 
 def _plain_log_y(ax) -> None:
     """A log y axis labelled 700,000 rather than 7 x 10^5."""
-    import matplotlib.ticker as ticker
+    from parity.analysis import style
 
-    ax.set_yscale("log")
-    plain = ticker.FuncFormatter(lambda v, _: f"{v:,.0f}")
-    ax.yaxis.set_major_formatter(plain)
-    ax.yaxis.set_minor_formatter(plain)
-    ax.tick_params(axis="y", which="minor", labelsize=7)
+    style.log_axis(ax, "y")
 
 
 # ----- the experiments: tables, figures, claims -----

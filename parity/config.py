@@ -67,6 +67,12 @@ class TrainConfig:
     seeds: int = opt(8, "number of seeds, trained together as a batched axis", group="engine")
     seed: int = opt(0, "base seed: the run trains seeds seed, seed+1, ... (all in 0 to 2^32 - 1)", group="engine")
     eval_every: int = opt(1000, "steps between evaluations on the test set", group="engine")
+    check_every: int = opt(
+        100,
+        "steps between cheap checks of --target-acc (on the first 256 test samples) between evaluations: steps_to_target is "
+        "the first check since which all passed, once the next evaluation confirms it (0: evaluations only)",
+        group="engine",
+    )
     target_acc: float = opt(0.99, "test accuracy that counts as solved, in (0, 1]", group="engine")
     early_stop: bool = opt(True, "stop once every seed has reached --target-acc", group="engine")
 
@@ -218,6 +224,7 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         value = getattr(cfg, name)
         require(value > 0, f"{flag_of(name)} {value}: must be a positive integer")
     limits.check(cfg)  # seeds in 0..2^32-1, steps in int32, a bounded number of checkpoints
+    require(cfg.check_every >= 0, f"--check-every {cfg.check_every}: must be >= 0 (0: off)")
     require(1 <= cfg.k <= cfg.d, f"--k {cfg.k}: must be between 1 and --d ({cfg.d})")
     require(cfg.lr > 0, f"--lr {cfg.lr}: must be > 0")
     require(0 < cfg.target_acc <= 1, f"--target-acc {cfg.target_acc}: must be in (0, 1]")

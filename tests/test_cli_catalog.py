@@ -433,7 +433,12 @@ CATALOG = [
     ),
     bad("results csv in /proc", "results {sweep} --csv /proc/rows.csv", "--csv /proc/rows.csv: cannot be written (/proc is not writable)"),
     # ----- parity plot -----
-    bad("plot without results.parquet", "plot {run}", "no results.parquet", lambda tmp, fx: {"run": copy(fx.plain, tmp)}),
+    bad(
+        "plot of a directory without runs",
+        "plot {empty}",
+        "{empty}: no results.parquet, and no run directories (config.json) under it",
+        lambda tmp, fx: {"empty": (tmp / "e").mkdir() or tmp / "e"},
+    ),
     bad(
         "plot a corrupted results.parquet",
         "plot {root}",
@@ -448,7 +453,7 @@ CATALOG = [
     ),
     bad("plot a non-numeric y", "plot {sweep} --y support --out p.png", "--y support: not a numeric column"),
     bad("plot an unknown hue", "plot {sweep} --hue widht --out p.png", "--hue widht: not a results column"),
-    bad("plot to a JPEG", "plot {sweep} --out p.jpg", "--out p.jpg: expected a .png file"),
+    bad("plot to a JPEG", "plot {sweep} --out p.jpg", "--out p.jpg: expected a .png, .pdf or .svg file"),
     bad("plot under a regular file", "plot {sweep} --out {file}/p.png", "--out {file}/p.png: cannot be written ({file} is not a directory)", a_file),
     bad(
         "plot to a directory",

@@ -152,3 +152,32 @@ def test_probe_of_a_run_with_d_equal_to_k_has_no_controls_and_prints_its_table(r
     table = pd.read_parquet(tmp_path / "dk" / "probe.parquet")
     assert len(table) == 3 * 2 * 3 and table.control.isna().all()
     assert "deg 3" in r.out and " - " in r.out
+
+
+def test_a_teacher_that_never_reached_the_target_at_the_chosen_step_is_named(run_cli, teacher, tmp_path):
+    r = run_cli("distill", "--teacher", teacher, "--teacher-step", "0", *STUDENT, "--steps", "200", "--out", "early", "--json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["out"] == str(tmp_path / "early")  # --json names the run directory, absolute
+    distill = json.loads((tmp_path / "early" / "config.json").read_text())["distill"]
+    index = json.loads((teacher / CHECKPOINTS / INDEX).read_text())
+    at_zero = next(e for e in index["checkpoints"] if e["step"] == 0)["test_acc"][0]
+    assert distill["teacher_reached_target"] is False and distill["teacher_test_acc"] == {"0": pytest.approx(at_zero)}
+    warning = [line for line in r.err.splitlines() if line.startswith("warning: ")]
+    assert len(warning) == 1 and "never reached --target-acc 0.99" in warning[0] and f"{at_zero:.4f} (step 0)" in warning[0]
+    r = run_cli("distill", "--teacher", teacher, "--teacher-step", "final", *STUDENT, "--steps", "200", "--out", "solved", "--json")
+    assert r.code == 0 and "warning" not in r.err
+    assert json.loads((tmp_path / "solved" / "config.json").read_text())["distill"]["teacher_reached_target"] is True
+
+
+def test_probe_draws_a_bar_over_the_checkpoints(run_cli, probed, monkeypatch):
+    monkeypatch.setenv("PARITY_PROGRESS", "1")
+    n = len(json.loads((probed / CHECKPOINTS / INDEX).read_text())["checkpoints"])
+    calls = []
+    from parity.runs import probe
+
+    real = probe.probe_run
+    monkeypatch.setattr(probe, "probe_run", lambda saved, samples, on_progress: real(saved, samples, lambda *a: (calls.append(a), on_progress(*a))))
+    r = run_cli("probe", probed, "--samples", "2000")
+    assert r.code == 0, r.err
+    assert calls == [(i, n) for i in range(1, n + 1)]  # once per checkpoint, as the library goes
+    assert f"{n}/{n} checkpoints" in r.err

@@ -51,10 +51,11 @@ def test_train_writes_config_metrics_and_summary_with_documented_fields(run_cli,
     assert "steps_to_target" in r.out  # the summary table
 
 
-def test_json_prints_only_the_summary(run_cli, tmp_path):
+def test_json_prints_only_the_summary_and_the_absolute_run_directory(run_cli, tmp_path):
     r = run_cli("train", *FAST, "--out", "run", "--json")
     assert r.code == 0
-    assert json.loads(r.out) == json.loads((tmp_path / "run" / "summary.json").read_text())
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert json.loads(r.out) == {**summary, "out": str(tmp_path / "run")}
 
 
 def test_config_file_is_read_and_flags_override_it(run_cli, tmp_path):
@@ -83,6 +84,7 @@ BAD_INPUTS = [
     (["--batch-size", "0"], "--batch-size 0"),
     (["--steps", "0"], "--steps 0"),
     (["--eval-every", "-1"], "--eval-every -1"),
+    (["--check-every", "-1"], "--check-every -1: must be >= 0"),
     (["--test-size", "0"], "--test-size 0"),
     (["--lr", "0"], "--lr 0"),
     (["--lr", "-0.1"], "--lr -0.1"),
@@ -172,3 +174,26 @@ def test_a_diverging_run_finishes_and_says_so_in_table_and_summary(run_cli, tmp_
     assert summary["diverged"] == [True, True] and summary["solved"] == 0
     assert summary["steps"] == 100  # every seed diverged: nothing left to train, the run ends
     assert "yes" in r.out  # the table's diverged column
+
+
+def test_version_and_dash_h_everywhere(run_cli):
+    from importlib.metadata import version
+
+    r = run_cli("--version")
+    assert r.code == 0 and r.out.strip() == f"parity {version('parity')}"
+    for command in ([], ["train"], ["sweep"], ["runs"], ["plot"]):
+        r = run_cli(*command, "-h")
+        assert r.code == 0 and "Usage: parity" in r.out and "--help" in r.out, (command, r.err)
+
+
+def test_steps_to_target_is_resolved_to_the_check_between_evaluations(run_cli, tmp_path):
+    """A test set no larger than a check's samples: every check is an evaluation, so checking every 50 steps
+    between evaluations every 400 finds what evaluating every 50 steps finds."""
+    fine = ["--d", "12", "--k", "3", "--width", "32", "--seeds", "4", "--steps", "4000", "--test-size", "256", "--json"]
+    assert run_cli("train", *fine, "--eval-every", "50", "--check-every", "0", "--out", "every50").code == 0
+    assert run_cli("train", *fine, "--eval-every", "400", "--check-every", "50", "--out", "checked").code == 0
+    assert run_cli("train", *fine, "--eval-every", "400", "--check-every", "0", "--out", "coarse").code == 0
+    every50, checked, coarse = (json.loads((tmp_path / n / "summary.json").read_text())["steps_to_target"] for n in ("every50", "checked", "coarse"))
+    assert checked == every50 and all(s is not None for s in checked), (every50, checked)
+    assert all(c % 400 == 0 and c >= s for c, s in zip(coarse, checked))  # evaluations alone round up to the next one
+    assert coarse != checked

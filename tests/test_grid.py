@@ -60,3 +60,18 @@ def test_command_line_lists_parse_back_to_the_same_grid(case):
 
 
 # ----- teacher SPECs -----
+
+
+def test_an_epochs_list_sets_each_points_steps_on_the_command_line_and_in_a_file(tmp_path):
+    lists = {"data": "pool", "pool_size": "1024", "batch_size": "32", "epochs": "1,2,4"}
+    built = grid.build(grid.from_command_line("train", lists, [], "o"))
+    assert [(c.epochs, c.steps) for c in built.configs] == [(1.0, 32), (2.0, 64), (4.0, 128)] and built.axes == ("epochs",)
+    (tmp_path / "epochs.toml").write_text('[sweep]\ndata = "pool"\npool_size = 1024\nepochs = [1, 2, 4]\n')
+    from_file = grid.build(grid.from_command_line(str(tmp_path / "epochs.toml"), {}, [], None))
+    assert from_file.configs == built.configs
+    try:
+        grid.build(grid.from_command_line("train", {**lists, "steps": "100"}, [], "o"))
+    except Exception as err:  # both given: the one-line error names both
+        assert "--steps 100 and --epochs 1: give one of them" in str(err)
+    else:
+        raise AssertionError("--steps with --epochs must be refused")

@@ -247,3 +247,25 @@ def test_teacher_steps_are_a_comma_list_and_staged_specs_keep_their_commas():
     assert grid.split_specs("4000:20000,final,progressive") == ["4000:20000,final", "progressive"]
     assert grid.split_specs("auto:2000,final;1000") == ["auto:2000,final", "1000"]
     assert grid.split_specs("1000:500,2000:500,final,auto") == ["1000:500,2000:500,final", "auto"]
+
+
+def test_dry_run_prints_the_grid_and_what_is_finished_and_writes_nothing(run_cli, reference, tmp_path):
+    r = run_cli(*GRID, "--task-seed", "0,1,2,3,4,5,6", "--out", str(reference), "--dry-run")
+    assert r.code == 0, r.err
+    assert "7 grid points" in r.out and "to run: 1; finished before: 6" in r.out and r.out.count("finished") >= 6
+    before = tree_snapshot(tmp_path)
+    r = run_cli(*GRID, "--out", "new", "--dry-run")
+    assert r.code == 0 and "to run: 6; finished before: 0" in r.out and str(Path("new") / "runs") in r.out
+    assert tree_snapshot(tmp_path) == before and not (tmp_path / "new").exists()
+
+
+def test_an_epochs_sweep_runs_and_groups_by_epochs_alone(run_cli, cache, tmp_path, monkeypatch):
+    monkeypatch.setenv("PARITY_CACHE_DIR", str(cache))
+    pool = ["--data", "pool", "--pool-size", "256", "--batch-size", "32", "--epochs", "1,2"]
+    r = run_cli("sweep", "train", *TINY[:-6], *pool, "--test-size", "128", "--workers", "1", "--out", "ep")
+    assert r.code == 0, r.err
+    frame = pd.read_parquet(tmp_path / "ep" / "results.parquet")
+    assert sorted(set(zip(frame.epochs, frame.steps))) == [(1.0, 8), (2.0, 16)]  # the options, as given and resolved
+    assert sorted(set(frame.epochs_trained)) == [1.0, 2.0]  # the outcome, in a column of its own
+    header = next(line for line in r.out.splitlines() if "solved" in line).split()
+    assert "epochs" in header and "steps" not in header  # grouped by the swept option only

@@ -1,11 +1,10 @@
-"""`parity plot`: a PNG of one results column against another, median and spread over seeds.
+"""`parity plot`: one results column against another, median and spread over seeds (PNG, PDF or SVG).
 
-Reads only results files (pandas + matplotlib); never imports the trainer.
+Reads only results files (pandas + matplotlib); never imports the trainer. The look is style.py's.
 """
 
 from __future__ import annotations
 
-import io
 import warnings
 from pathlib import Path
 
@@ -13,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from parity import stats
+from parity.analysis import style
 from parity.config import ConfigError
-from parity.runs import files as files
 
 NOT_REACHED = "steps_to_target"  # a NaN here means "not reached within the budget (--steps)"
 
@@ -36,14 +35,9 @@ def spread(values: pd.Series) -> tuple[float, float, float]:
     return tuple(np.percentile(v, [25, 50, 75])) if v.size else (np.nan,) * 3
 
 
-def plot(frame: pd.DataFrame, x: str, y: str, hue: str | None, logy: bool, out: Path) -> Path:
+def plot(frame: pd.DataFrame, x: str, y: str, hue: str | None, logy: bool, out: Path, logx: bool = False) -> Path:
     """Median line with a 25-75% band per hue value, seeds as dots; unreached seeds drawn at the budget."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import matplotlib.ticker
-
+    plt = style.pyplot()
     check_columns(frame, x, y, hue)
     frame, ticks = _x_positions(frame, x)
     budget = float(frame["steps"].max()) if "steps" in frame.columns else np.nan
@@ -52,36 +46,33 @@ def plot(frame: pd.DataFrame, x: str, y: str, hue: str | None, logy: bool, out: 
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (level, part) in enumerate(groups):
         offset = 0.012 * (i - (len(groups) - 1) / 2) * np.ptp(ticks[0]) if len(ticks[0]) > 1 else 0.0
-        _draw(ax, part, y, budget, colors[i % len(colors)], f"{hue}={level}" if hue else y, offset)
+        _draw(ax, part, y, budget, colors[i % len(colors)], f"{hue} = {level}" if hue else "median over seeds", offset)
     if y == NOT_REACHED and frame[y].isna().any():
         ax.axhline(budget, color="grey", ls=":", lw=1)
         ax.scatter([], [], marker="x", color="grey", label=f"not reached in {budget:,.0f} steps")
     with warnings.catch_warnings():  # all values equal: matplotlib widens the axis itself, and says so
         warnings.simplefilter("ignore", UserWarning)
         if logy:
-            _log_axis(ax, matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+            style.log_axis(ax, "y")
+        else:
+            style.plain_numbers(ax, "y")
+        if logx and np.all(np.asarray(ticks[0], dtype=float) > 0):
+            style.log_axis(ax, "x", minor_labels=len(ticks[0]) > 12)  # the grid's own values label the ticks
         if len(ticks[0]) <= 12:
             ax.set_xticks(*ticks)
-        ax.set_xlabel(x)
-        ax.set_ylabel(y)
-        ax.set_title(f"{y} vs {x}: median, 25-75% band, one dot per seed", fontsize=10)
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=9)
+        ax.set_xlabel(style.label(x))
+        ax.set_ylabel(style.label(y))
+        ax.set_title("median over seeds, 25-75% band, one dot per seed")
+        ax.legend()
         fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    png = io.BytesIO()
-    fig.savefig(png, format="png")
-    plt.close(fig)
-    files.atomic_write_bytes(out, png.getvalue())  # a full disk never leaves half a PNG
-    return out
+    return style.save(fig, out)
 
 
 def _x_positions(frame: pd.DataFrame, x: str) -> tuple[pd.DataFrame, tuple[list, list]]:
     """Numeric x stays as it is; anything else (loss, optimizer, ...) is placed at 0, 1, 2, ..."""
     values = sorted(frame[x].dropna().unique(), key=str) if not _numeric(frame[x]) else sorted(frame[x].unique())
     if _numeric(frame[x]):
-        return frame.assign(_x=frame[x].astype(float)), (list(values), [f"{v:g}" for v in values])
+        return frame.assign(_x=frame[x].astype(float)), (list(values), [style.number(v) for v in values])
     index = {v: i for i, v in enumerate(values)}
     return frame.assign(_x=frame[x].map(index).astype(float)), (list(range(len(values))), [str(v) for v in values])
 
@@ -102,11 +93,3 @@ def _draw(ax, part: pd.DataFrame, y: str, budget: float, color, label: str, offs
     if y == NOT_REACHED:
         missed = part[part[y].isna()]
         ax.scatter(missed["_x"] + offset, np.full(len(missed), budget), marker="x", s=22, color=color, alpha=0.8)
-
-
-def _log_axis(ax, formatter) -> None:
-    """A log y axis labelled with plain numbers (1,000 rather than 10^3)."""
-    ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(formatter)
-    ax.yaxis.set_minor_formatter(formatter)
-    ax.tick_params(axis="y", which="minor", labelsize=7)

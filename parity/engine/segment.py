@@ -22,6 +22,8 @@ from parity.engine import loss as losses
 from parity.engine.model import build_model, first_layer
 from parity.engine.optim import build_optimizer
 
+CHECK_SAMPLES = 256  # test samples of a --check-every check: about 3 training steps of compute (an evaluation: 8,192)
+
 
 class SeedState(NamedTuple):
     """Everything one seed carries between segments."""
@@ -42,6 +44,7 @@ class Problem(NamedTuple):
     test: tuple  # chunked (x_CxExD, y_CxE, mask_CxE)
     teacher: Any = None  # the teacher's parameters for this segment (distillation), else None
     data: Any = ()  # a pool shared by every seed (--shared-pool), stored once
+    check: tuple = ()  # (x_NxD, y_N): the first test samples, for --check-every between evaluations
 
 
 def seed_key(seed: int) -> jax.Array:
@@ -93,15 +96,34 @@ class Engine:
         updates, opt_state = self.optimizer.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, loss, acc
 
+    def check_target(self, params, step, passing_since, problem: Problem):
+        """Every --check-every steps: does the model reach --target-acc on the check samples?
+
+        Returns the step since which every check has passed (-1 if the last one failed). The
+        predicate depends on the step only, so under vmap this stays a real branch, taken rarely.
+        """
+        every = self.cfg.check_every
+        due = (step + 1) % every == 0  # the model has now made step + 1 updates
+
+        def check(p):
+            x_NxD, y_N = problem.check
+            passed = jnp.mean(losses.correct(self.model.apply(p, x_NxD), y_N)) >= self.cfg.target_acc
+            return jnp.where(passed, jnp.where(passing_since < 0, step + 1, passing_since), -1)
+
+        return jax.lax.cond(due, check, lambda p: passing_since, params)
+
     def run_segment_seed(self, state: SeedState, start: jax.Array, problem: Problem, length: int):
         def body(carry, step):
-            params, opt_state, loss_sum, acc_sum = carry
+            params, opt_state, loss_sum, acc_sum, passing_since = carry
             params, opt_state, loss, acc = self.train_step(state, params, opt_state, step, problem)
-            return (params, opt_state, loss_sum + loss, acc_sum + acc), None
+            if self.cfg.check_every:
+                passing_since = self.check_target(params, step, passing_since, problem)
+            return (params, opt_state, loss_sum + loss, acc_sum + acc, passing_since), None
 
         zero = jnp.zeros((), jnp.float32)
         steps = start + jnp.arange(length, dtype=jnp.int32)
-        (params, opt_state, loss_sum, acc_sum), _ = jax.lax.scan(body, (state.params, state.opt_state, zero, zero), steps)
+        carry = (state.params, state.opt_state, zero, zero, jnp.int32(-1))
+        (params, opt_state, loss_sum, acc_sum, passing_since), _ = jax.lax.scan(body, carry, steps)
 
         # A seed that went non-finite keeps its last finite parameters and stops updating.
         finite = jnp.isfinite(loss_sum) & all_finite(params)
@@ -113,7 +135,9 @@ class Engine:
         end = start + length
         test_loss, test_acc = evaluate.evaluate(self.model.apply, params, self.cfg.loss, problem.test)
         first_hit = (state.steps_to_target < 0) & (test_acc >= self.cfg.target_acc) & ~diverged
-        steps_to_target = jnp.where(first_hit, end, state.steps_to_target)
+        # confirmed by the evaluation: the first check since which every check passed, else the evaluation's step
+        reached_at = jnp.where(passing_since >= 0, passing_since, end)
+        steps_to_target = jnp.where(first_hit, reached_at, state.steps_to_target)
         row = {
             "train_loss": loss_sum / length,
             "train_acc": acc_sum / length,
@@ -178,4 +202,5 @@ def all_finite(tree) -> jax.Array:
 def make_problem(cfg: TrainConfig) -> Problem:
     support = task.draw_support(cfg)
     x_test, y_test = task.test_set(cfg, support)
-    return Problem(support=jnp.asarray(support), test=evaluate.chunk_test_set(x_test, y_test), data=pool.shared_store(cfg))
+    check = (x_test[:CHECK_SAMPLES], y_test[:CHECK_SAMPLES]) if cfg.check_every else ()
+    return Problem(support=jnp.asarray(support), test=evaluate.chunk_test_set(x_test, y_test), data=pool.shared_store(cfg), check=check)

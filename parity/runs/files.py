@@ -15,6 +15,7 @@ from parity.paths import UNUSABLE, check_input  # noqa: F401 (check_input: the r
 CONFIG = "config.json"
 METRICS = "metrics.parquet"
 SUMMARY = "summary.json"  # written last: its presence marks a run as finished
+RESUME = "resume.msgpack"  # only while a run is unfinished: where it resumes (parity/runs/resume.py)
 
 
 TEMP_SUFFIX = ".tmp"

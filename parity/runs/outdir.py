@@ -20,7 +20,7 @@ from parity.errors import ConfigError, CorruptFile
 from parity.runs import files as io
 
 LOCK = ".lock"
-RESUME = "resume.msgpack"  # parity/runs/resume.py
+RESUME = io.RESUME
 PROBE = "probe.parquet"  # parity/runs/probe.py
 CHECKPOINTS = "checkpoints"  # parity/runs/saved.py
 OWNED_FILES = (io.CONFIG, io.METRICS, io.SUMMARY, RESUME, PROBE)

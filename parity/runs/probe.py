@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -107,8 +108,11 @@ def read_table(path, label: str):
     return table
 
 
-def probe_run(saved, samples: int = DEFAULT_SAMPLES) -> dict[str, np.ndarray]:
-    """One row per checkpoint, seed and degree: the columns of probe.parquet."""
+def probe_run(saved, samples: int = DEFAULT_SAMPLES, on_progress: Callable[[int, int], None] | None = None) -> dict[str, np.ndarray]:
+    """One row per checkpoint, seed and degree: the columns of probe.parquet.
+
+    on_progress(done, total) is called after each checkpoint (the shell draws a bar with it).
+    """
     from parity.engine.model import build_model
 
     cfg = saved.cfg
@@ -118,13 +122,15 @@ def probe_run(saved, samples: int = DEFAULT_SAMPLES) -> dict[str, np.ndarray]:
     subsets = probe_subsets(cfg.d, support, cfg.k, N_CONTROLS, cfg.task_seed)
     probe = batched_probe(cfg, build_model(cfg).apply, subsets, samples)
     rows: dict[str, list] = {name: [] for name in TABLE_COLUMNS}
-    for step in saved.steps:
+    for done, step in enumerate(saved.steps, start=1):
         corr = np.asarray(probe(saved.params(step)))
         for i, seed in enumerate(saved.seeds):
             for degree in range(1, cfg.k + 1):
                 inside, control = by_degree(corr[i], subsets, degree)
                 for name, value in zip(rows, (step, seed, i, degree, inside, control, saved.test_acc(step)[i])):
                     rows[name].append(value)
+        if on_progress is not None:
+            on_progress(done, len(saved.steps))
     return {name: np.asarray(values) for name, values in rows.items()}
 
 

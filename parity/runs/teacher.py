@@ -111,8 +111,16 @@ class Teacher:
             return
         raise ConfigError(f"{self.saved.label}: changed since this run started ({why}); use --overwrite to start over")
 
+    def accuracy(self) -> dict[int, float]:
+        """The teaching seed's test accuracy at each checkpoint the schedule uses."""
+        return {step: float(self.saved.test_acc(step)[self.seed_index]) for step in sorted({span.teacher_step for span in self.spans})}
+
+    def reached(self, target_acc: float) -> bool:
+        """Whether any checkpoint the schedule uses had reached `target_acc` (else the student learns from a teacher that had not solved)."""
+        return max(self.accuracy().values()) >= target_acc
+
     def record(self, cfg: TrainConfig) -> dict:
-        """What config.json says about the teacher: run, seed, the resolved schedule, its checkpoints' digests."""
+        """What config.json says about the teacher: run, seed, the resolved schedule, its checkpoints' digests, whether it had reached the target."""
         return {
             "command": "distill",
             "distill": {
@@ -124,6 +132,8 @@ class Teacher:
                 "teacher_step": cfg.teacher_step,
                 "schedule": [{"start": s.start, "end": s.end, "teacher_step": s.teacher_step} for s in self.spans],
                 "auto": self.auto,
+                "teacher_reached_target": self.reached(cfg.target_acc),
+                "teacher_test_acc": {str(step): acc for step, acc in self.accuracy().items()},
                 "teacher_config": self.cfg.to_dict(),
             },
         }

@@ -79,7 +79,12 @@ COMMON = [
         default=typer.Option(None, "--out", help="run directory (default runs/<timestamp>-<config hash>)"),
     ),
     P("overwrite", P.KEYWORD_ONLY, annotation=bool, default=typer.Option(False, "--overwrite", help="replace a finished run in --out")),
-    P("json", P.KEYWORD_ONLY, annotation=bool, default=typer.Option(False, "--json", help="print summary.json to stdout and nothing else")),
+    P(
+        "json",
+        P.KEYWORD_ONLY,
+        annotation=bool,
+        default=typer.Option(False, "--json", help="print summary.json with out (the run directory) to stdout, and nothing else"),
+    ),
 ]
 
 

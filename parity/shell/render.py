@@ -1,4 +1,4 @@
-"""Terminal output: a progress bar while training, a summary table at the end."""
+"""Terminal output: one console and one table rule for every command, a progress bar while training, the summary."""
 
 from __future__ import annotations
 
@@ -8,15 +8,75 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from parity.config import TrainConfig
 
-err_console = Console(stderr=True)
-out_console = Console()
+UNBOUNDED = 100_000  # the width of a file, pipe or CI log: every line printed whole
+
+
+class FullWidthConsole(Console):
+    """A console that never cuts a table: a file, pipe or CI log gets lines of any length.
+
+    rich sizes output for a terminal even when stdout is not one (from stdin's size, or
+    COLUMNS), which cut numbers to `1,52…` in logs. In a terminal the terminal's width holds,
+    and a table too wide for it folds its cells (see `new_table`) instead of cutting them.
+    """
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = Console.size.fget(self)
+        return size if self.is_terminal else ConsoleDimensions(UNBOUNDED, size.height)
+
+    @size.setter
+    def size(self, new_size) -> None:
+        Console.size.fset(self, new_size)
+
+
+def console(stderr: bool = False) -> Console:
+    """The one console factory: parity's commands, benchmarks/bench.py and experiments/ print through it."""
+    return FullWidthConsole(stderr=stderr)
+
+
+err_console = console(stderr=True)
+out_console = console()
+
+
+def new_table(title: str | None = None, columns: tuple[str, ...] | list[str] = (), text: tuple[str, ...] = (), **kwargs) -> Table:
+    """The one table rule: every cell folds rather than being cut to `…`; numbers never wrap at spaces.
+
+    columns: headers, right-aligned numbers unless named in `text` (left-aligned words and paths).
+    A long explanation goes below the table as lines of its own (`show`), not as a caption that
+    wraps to the table's width.
+    """
+    table = Table(title=title, **kwargs)
+    for name in columns:
+        add_column(table, name, numeric=name not in text)
+    return table
+
+
+def add_column(table: Table, header: str, numeric: bool = True, **kwargs) -> None:
+    kwargs.setdefault("justify", "right" if numeric else "left")
+    table.add_column(header, overflow="fold", no_wrap=numeric, **kwargs)
+
+
+def show(table: Table, notes: list[str] | tuple[str, ...] = (), to: Console | None = None) -> None:
+    """Print the title as a line of its own (rich would wrap it to the table's width), the table, then each note."""
+    to = to or out_console
+    title, table.title = table.title, None
+    if title:
+        to.print(title, style="bold")
+    to.print(table)
+    for note in notes:
+        to.print(note)
+
+
+def progress_enabled() -> bool:
+    """Bars only on a terminal (PARITY_PROGRESS forces them, e.g. for tests)."""
+    return err_console.is_terminal or "PARITY_PROGRESS" in os.environ
 
 
 def progress_bar() -> Progress:
@@ -29,7 +89,7 @@ def progress_bar() -> Progress:
         TimeRemainingColumn(),
         console=err_console,
         transient=False,
-        disable=not err_console.is_terminal and "PARITY_PROGRESS" not in os.environ,
+        disable=not progress_enabled(),
     )
 
 
@@ -38,6 +98,7 @@ class TrainProgress:
 
     def __init__(self, cfg: TrainConfig, quiet: bool = False):
         self.cfg, self.bar = cfg, None if quiet else progress_bar()
+        self.step = 0
 
     def __enter__(self) -> "TrainProgress":
         if self.bar is not None:
@@ -52,6 +113,7 @@ class TrainProgress:
         return None if self.bar is None else self._update
 
     def _update(self, report) -> None:
+        self.step = report.step
         self.bar.update(
             self.task,
             completed=report.step,
@@ -62,50 +124,93 @@ class TrainProgress:
 
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
-            if exc[0] is None:
-                self.bar.update(self.task, completed=self.cfg.steps)
+            if exc[0] is None and self.step:  # an early stop ends the bar at the steps run, not the budget
+                self.bar.update(self.task, total=self.step, completed=self.step)
             self.bar.__exit__(*exc)
 
 
+class CountBar:
+    """A bar over a known number of items (the probe's checkpoints); the library calls `update(done, total)`."""
+
+    def __init__(self, description: str, total: int, unit: str):
+        self.description, self.total = description, total
+        self.bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(unit),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=err_console,
+            disable=not progress_enabled(),
+        )
+
+    def __enter__(self) -> "CountBar":
+        self.bar.__enter__()
+        self.task = self.bar.add_task(self.description, total=self.total)
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        self.bar.update(self.task, completed=done, total=total)
+
+    def __exit__(self, *exc) -> None:
+        self.bar.__exit__(*exc)
+
+
 def summary_table(summary: dict, title: str) -> Table:
-    table = Table(title=title)
-    for col in ("seed", "steps_to_target", "final_test_acc", "diverged"):
-        table.add_column(col, justify="right")
+    table = new_table(title, ("seed", "steps_to_target", "final_test_acc", "diverged"))
     for i, seed in enumerate(summary["seeds"]):
         stt = summary["steps_to_target"][i]
-        diverged = summary["diverged"][i]
         table.add_row(
             str(seed),
             "-" if stt is None else f"{stt:,}",
             f"{summary['final_test_acc'][i]:.4f}",
-            "[red]yes[/red]" if diverged else "no",
+            "[red]yes[/red]" if summary["diverged"][i] else "no",
         )
-    median = summary["median_steps_to_target"]
-    table.caption = (
-        f"solved {summary['solved']}/{len(summary['seeds'])}  "
-        f"median steps_to_target {'-' if median is None else f'{median:,.0f}'}  "
-        f"samples_seen {summary['samples_seen']:,}  "
-        f"{summary['model_steps_per_second']:,.0f} model-steps/s  "
-        f"(train {summary['train_seconds']:.2f}s, compile {summary['compile_seconds']:.2f}s, wall {summary['wall_seconds']:.2f}s)"
-    )
     return table
 
 
+def summary_notes(summary: dict) -> list[str]:
+    """The lines under the summary table: each a whole phrase, short enough for 80 columns."""
+    median = summary["median_steps_to_target"]
+    return [
+        f"solved {summary['solved']}/{len(summary['seeds'])}, median steps to target {'-' if median is None else f'{median:,.0f}'}, "
+        f"{summary['samples_seen']:,} samples seen per seed",
+        f"{summary['model_steps_per_second']:,.0f} model-steps/s "
+        f"(train {summary['train_seconds']:.2f} s, compile {summary['compile_seconds']:.2f} s, wall {summary['wall_seconds']:.2f} s)",
+    ]
+
+
 def finish(summary: dict, out: Path, as_json: bool) -> None:
+    """The summary table, or with --json summary.json's fields and `out`, the run directory (absolute)."""
     if as_json:
-        sys.stdout.write(json.dumps(summary) + "\n")
+        sys.stdout.write(json.dumps({**summary, "out": str(Path(out).absolute())}) + "\n")
         return
-    out_console.print(summary_table(summary, f"support {summary['support']}"))
-    out_console.print(f"results in [bold]{out}[/bold]")
+    show(summary_table(summary, f"support {summary['support']}"), [*summary_notes(summary), f"results in [bold]{escape(str(out))}[/bold]"])
+
+
+def warn_untrained_teacher(teacher, target_acc: float) -> None:
+    """One line on stderr when no checkpoint the student learns from had reached the target (config.json records it too)."""
+    if teacher.reached(target_acc):
+        return
+    accuracy = teacher.accuracy()
+    best = max(accuracy, key=accuracy.get)
+    where = f"step {best:,}" if len(accuracy) == 1 else f"best of {len(accuracy)} checkpoints, step {best:,}"
+    err_console.print(
+        escape(
+            f"warning: the teacher ({teacher.saved.run}, seed index {teacher.seed_index}) never reached --target-acc {target_acc:g} "
+            f"at the chosen checkpoint(s): test accuracy {accuracy[best]:.4f} ({where})"
+        ),
+        soft_wrap=True,
+    )
 
 
 def print_doctor(report: dict, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps(report) + "\n")
         return
-    table = Table(title="parity doctor", show_header=False)
-    table.add_column("what", style="bold")
-    table.add_column("value")
+    table = new_table("parity doctor", ("what", "value"), text=("what", "value"), show_header=False)
+    table.columns[0].style = "bold"
     for name, version in report["versions"].items():
         table.add_row(name, version or "[red]not installed[/red]")
     table.add_row("git commit", report["git_commit"] or "-")
@@ -116,4 +221,4 @@ def print_doctor(report: dict, as_json: bool) -> None:
     table.add_row("compilation cache", f"{report['compilation_cache']} ({report['compilation_cache_entries']} entries)")
     for extra, ok in report["extras"].items():
         table.add_row(f"extra {extra}", "installed" if ok else escape(f"missing: pip install 'parity[{extra}]'"))
-    out_console.print(table)
+    show(table)

@@ -9,7 +9,6 @@ import importlib.util
 import inspect
 import re
 import shutil
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -23,7 +22,6 @@ from parity.sweeps.grid import RUNNERS
 P = inspect.Parameter
 EXECUTORS = ("local", "slurm")
 INSTALL_SLURM = "pip install 'parity[slurm]'"
-INSTALL_PLOT = "pip install 'parity[plot]'"
 
 
 def _param(name: str, annotation, option) -> P:
@@ -63,6 +61,13 @@ SWEEP_OPTIONS = [
     ),
     _param("max_runs", int, typer.Option(10_000, "--max-runs", help="refuse a larger grid unless --yes", rich_help_panel=SWEEP_PANEL)),
     _param("yes", bool, typer.Option(False, "--yes", help="run a grid larger than --max-runs", rich_help_panel=SWEEP_PANEL)),
+    _param(
+        "dry_run",
+        bool,
+        typer.Option(
+            False, "--dry-run", help="print the grid (points, runs to do, runs finished) and exit; writes nothing", rich_help_panel=SWEEP_PANEL
+        ),
+    ),
     _param("slurm_partition", Optional[str], typer.Option(None, "--slurm-partition", help="SLURM partition", rich_help_panel=SLURM_PANEL)),
     _param(
         "slurm_time",
@@ -170,6 +175,7 @@ def run(sweep, out: Path, workers: int | None, slurm, stop=None) -> int:
     """
     from rich.markup import escape
 
+    from parity.shell.browse import show_results
     from parity.shell.options import check_memory
     from parity.shell.render import err_console
     from parity.shell.sweep_render import SweepProgress
@@ -193,61 +199,34 @@ def run(sweep, out: Path, workers: int | None, slurm, stop=None) -> int:
             f"`parity results {out}` gathers the finished runs"
         )
         return 0
-    show_results(out, None)
+    show_results([out], None)
     for message in errors:
         err_console.print(f"[red]failed: {escape(message)}[/red]")
     return 1 if errors else 0
 
 
-def show_results(root: Path, csv: Path | None) -> None:
-    """Rebuild results.parquet where possible, print the grouped table, optionally export every row."""
-    from parity.shell.render import out_console
-    from parity.shell.sweep_render import grouped_table
-    from parity.sweeps import points, results
+def dry_run(sweep, out: Path) -> None:
+    """Print every grid point with its run directory and whether it is finished, to do or resumable; write nothing."""
+    from rich.markup import escape
 
-    root = Path(root)
-    io.check_input(root, str(root))
-    if not (root / results.RUNS).is_dir() and not (root / results.RESULTS).is_file():
-        raise ConfigError(f"{root}: not a sweep directory (no runs/ or results.parquet inside)")
-    points.check_layout(root, str(root))
-    if csv is not None:
-        points.check_export(csv, root, "--csv")
-        io.check_out_file(csv, "--csv")
-    try:
-        frame = results.rebuild(root) if (root / results.RUNS).is_dir() else results.read(root)
-    except OSError as err:  # a read-only directory or a full disk: show what is there without rewriting it
-        frame = results.gather(root)
-        print(f"note: {root / results.RESULTS} not rewritten ({err.strerror or err}); showing the finished runs", file=sys.stderr)
-    if frame.empty:
-        out_console.print(f"{root}: no finished runs yet")
-        return
-    out_console.print(grouped_table(results.grouped(frame), f"{root}: {frame.run_id.nunique()} runs, {len(frame)} seeds"))
-    if csv is not None:
-        io.atomic_write_bytes(csv, frame.to_csv(index=False).encode())
-        out_console.print(f"wrote {len(frame)} rows to {csv}")
+    from parity.runs.listing import status
+    from parity.shell.render import new_table, show
+    from parity.sweeps.points import check_before_run, points
+
+    check_before_run(sweep, out)  # the errors a real run would give, before the table (it writes nothing)
+    everything = points(sweep, out)
+    states = [status(p.out) if p.out.is_dir() else "to run" for p in everything]
+    table = new_table(
+        escape(f"{sweep.command} sweep into {out}: {len(everything)} grid points"),
+        ["#", *sweep.axes, "run directory", "status"],
+        text=("run directory", "status"),
+    )
+    for point, state in zip(everything, states):
+        values = [escape(_value(getattr(point.cfg, axis))) for axis in sweep.axes]
+        table.add_row(str(point.index + 1), *values, escape(str(point.out)), "to run" if state == "unfinished" else state)
+    finished = states.count("finished")
+    show(table, [f"to run: {len(everything) - finished}; finished before: {finished}; a dry run: nothing was run or written"])
 
 
-def plot(root: Path, x: str, y: str, hue: str | None, logy: bool, out: Path | None) -> None:
-    from parity.sweeps import results
-
-    path = Path(root) / results.RESULTS
-    io.check_input(root, str(root))
-    if not path.is_file():
-        raise ConfigError(f"{root}: no results.parquet (run `parity sweep ... --out {root}` or `parity results {root}`)")
-    if not installed("matplotlib"):
-        raise ConfigError(f"parity plot needs matplotlib: {INSTALL_PLOT}")
-    from parity.analysis import plot as plots
-    from parity.shell.render import out_console
-
-    frame = results.read(root)
-    if frame.empty:
-        raise ConfigError(f"{path}: no finished runs yet; nothing to plot")
-    plots.check_columns(frame, x, y, hue)
-    out = out or Path(root) / f"{y}-vs-{x}.png"
-    if out.suffix.lower() != ".png":
-        raise ConfigError(f"--out {out}: expected a .png file")
-    io.check_out_file(out, "--out")
-    others = [c for c in results.swept_columns(frame) if c not in (x, hue)]
-    if others:
-        out_console.print(f"note: pooled over {', '.join(others)} (use one of them as --x or --hue to separate)")
-    out_console.print(f"wrote {plots.plot(frame, x, y, hue, logy, out)}")
+def _value(value) -> str:
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)

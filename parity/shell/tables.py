@@ -1,4 +1,4 @@
-"""Rich tables for saved trajectories: `parity checkpoints` and `parity probe`."""
+"""Rich tables for saved trajectories: `parity checkpoints` and `parity probe` (each a table and the lines under it)."""
 
 from __future__ import annotations
 
@@ -8,25 +8,22 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from parity.shell.render import new_table
 
-def checkpoints_table(listing: dict) -> Table:
+
+def checkpoints_table(listing: dict) -> tuple[Table, list[str]]:
     """One row per saved step, one column per seed: test accuracy there."""
-    table = Table(title=f"checkpoints of {listing['run']}")
-    table.add_column("step", justify="right")
-    for seed in listing["seeds"]:
-        table.add_column(f"seed {seed}", justify="right")
+    table = new_table(f"checkpoints of {escape(listing['run'])}", ["step", *(f"seed {seed}" for seed in listing["seeds"])])
     for entry in listing["checkpoints"]:
         table.add_row(f"{entry['step']:,}", *(f"{a:.4f}" for a in entry["test_acc"]))
-    table.caption = f"{len(listing['checkpoints'])} saved steps; test accuracy per seed"
-    return table
+    return table, [f"{len(listing['checkpoints'])} saved steps; test accuracy per seed"]
 
 
-def probe_table(frame: pd.DataFrame, title: str) -> Table:
+def probe_table(frame: pd.DataFrame, title: str) -> tuple[Table, list[str]]:
     """Per checkpoint (mean over seeds): test accuracy, in-support correlation by degree, the controls."""
     degrees = sorted(frame.degree.unique())
-    table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False)  # narrow: k + 4 columns
-    for name in ["step", "acc", *(f"deg {d}" for d in degrees), "ctl 1", "ctl 2+"]:
-        table.add_column(name, justify="right")
+    headers = ["step", "acc", *(f"deg {d}" for d in degrees), "ctl 1", "ctl 2+"]
+    table = new_table(escape(title), headers, box=box.SIMPLE_HEAD, show_edge=False)  # narrow: k + 4 columns
     inside = frame.pivot_table(index="step", columns="degree", values="in_support", aggfunc="mean")
     # reindexed below: control subsets of no degree exist when d == k (all NaN), which pivot_table drops
     control = frame.pivot_table(index="step", columns="degree", values="control", aggfunc="mean")
@@ -38,11 +35,12 @@ def probe_table(frame: pd.DataFrame, title: str) -> Table:
         cells += [_number(control.loc[step, 1]), _number(higher.mean() if len(higher) else np.nan)]
         table.add_row(*cells)
     n_seeds = frame.seed.nunique()
-    table.caption = escape(
-        f"|E[chi_A(x) p(x)]|, mean over the subsets A of the support of each degree (deg) and over random "
-        f"subsets not inside it (ctl: degree 1, degree >= 2); acc: test accuracy; mean over {n_seeds} seed(s)"
-    )
-    return table
+    notes = [
+        escape("|E[chi_A(x) p(x)]|, mean over the subsets A of the support of each degree (deg)"),
+        "and over random subsets not inside it (ctl: degree 1, degree >= 2);",
+        f"acc: test accuracy; mean over {n_seeds} seed(s)",
+    ]
+    return table, notes
 
 
 def _number(value: float) -> str:

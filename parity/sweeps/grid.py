@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from parity import toml_files
-from parity.config import FIELDS, INT_LISTS, ConfigError, TrainConfig, coerce, field_name, flag_of, validate
+from parity.config import FIELDS, INT_LISTS, ConfigError, TrainConfig, coerce, field_name, flag_of, from_mapping
 from parity.paths import check_input
 
 # The sub-commands a sweep can run: name -> "module:function", imported only where a point runs.
@@ -204,7 +204,7 @@ def build(spec: Spec) -> Sweep:
     """Expand and validate every point before anything runs; equal configs are run once."""
     configs: dict[str, TrainConfig] = {}
     axes = swept(spec.values, spec.zips)
-    make = _student if spec.command == "distill" else lambda point: validate(TrainConfig(**point))
+    make = _student if spec.command == "distill" else from_mapping  # from_mapping turns --epochs into --steps
     for i, point in enumerate(expand(spec.values, spec.zips)):
         try:
             cfg = make(point)

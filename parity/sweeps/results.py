@@ -2,7 +2,8 @@
 
 The file is only ever derived (under a lock, written atomically) from run directories whose
 summary.json exists, so a crash or two sweeps sharing DIR can never leave it wrong for long:
-the next rebuild sees every finished run.
+the next rebuild sees every finished run. The same rows can be built from any set of run
+directories (`frame_of`), for `parity results A B` over runs no sweep made.
 """
 
 from __future__ import annotations
@@ -15,13 +16,24 @@ import pandas as pd
 
 from parity.config import FIELDS
 from parity.runs import files as io
+from parity.runs.listing import varying_options
 from parity.stats import median_steps
 
 RUNS = "runs"
 RESULTS = "results.parquet"
 LOCK = ".results.lock"
-RENAMED = {"steps": "steps_trained"}  # summary fields whose names are options (`steps` is the budget)
+# A summary field never overwrites an option's column: one named like an option gets `_trained`
+# (`steps` -> steps_trained: `steps` is the budget; `epochs` -> epochs_trained: `epochs` the option).
+# `support` is the exception: the option's value as resolved (given, or drawn from task_seed).
+RESOLVED = {"support"}
 NOT_PER_SEED = {"support"}  # summary lists that describe the run, not one value per seed
+
+
+def outcome_column(key: str) -> str:
+    """The results column of summary field `key`."""
+    return f"{key}_trained" if key in FIELDS and key not in RESOLVED else key
+
+
 GROUP_STATS = ("n_runs", "n_seeds", "solved", "solved_fraction", "median_steps_to_target", "median_samples_seen", "budget")
 
 
@@ -46,7 +58,7 @@ def run_rows(run: Path) -> list[dict]:
         if isinstance(value, list) and len(value) == len(seeds) and key not in NOT_PER_SEED:
             per_seed[key] = value
         else:
-            shared[RENAMED.get(key, key)] = ",".join(map(str, value)) if isinstance(value, list) else value
+            shared[outcome_column(key)] = ",".join(map(str, value)) if isinstance(value, list) else value
     if isinstance(shared.get("support"), list):
         shared["support"] = ",".join(map(str, shared["support"]))
     return [{**shared, "seed": seed, "seed_index": i, **{key: values[i] for key, values in per_seed.items()}} for i, seed in enumerate(seeds)]
@@ -54,12 +66,31 @@ def run_rows(run: Path) -> list[dict]:
 
 def gather(root: Path) -> pd.DataFrame:
     """Every finished run under DIR/runs, sorted by the options that vary, then seed."""
-    rows = [row for run in sorted((Path(root) / RUNS).glob("*")) if io.is_finished(run) for row in run_rows(run)]
+    return frame_of(sorted((Path(root) / RUNS).glob("*")))
+
+
+def frame_of(runs: list[Path], where: bool = False) -> pd.DataFrame:
+    """The rows of the finished runs among `runs`, sorted by the options that vary, then seed.
+
+    where: add a `run` column (the directory as given), for sets of runs that no sweep made.
+    """
+    rows = [{**({"run": str(run)} if where else {}), **row} for run in runs if io.is_finished(run) for row in run_rows(run)]
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    keys = swept_columns(frame) + ["run_id", "seed_index"]
+    keys = swept_columns(frame) + ["run" if where else "run_id", "seed_index"]
     return frame.sort_values(keys, kind="stable", ignore_index=True)
+
+
+def is_sweep_dir(root: Path) -> bool:
+    """A directory `parity sweep` made (DIR/runs/ and its results file or lock): the only kind results.parquet is written into."""
+    root = Path(root)
+    return (root / RUNS).is_dir() and ((root / RESULTS).is_file() or (root / LOCK).is_file())
+
+
+def mark(root: Path) -> None:
+    """Mark DIR as a sweep directory from its start (its results lock), before any run finishes."""
+    (Path(root) / LOCK).touch()
 
 
 def rebuild(root: Path) -> pd.DataFrame:
@@ -74,12 +105,8 @@ def rebuild(root: Path) -> pd.DataFrame:
 
 
 def swept_columns(frame: pd.DataFrame) -> list[str]:
-    """The options that take more than one value; `seed` is pooled (sweeping --seed adds seeds)."""
-    names = ["command"] + [n for n in FIELDS if n != "seed"]
-    varying = [n for n in names if n in frame.columns and frame[n].astype(str).nunique() > 1]
-    if "support" in varying and {"d", "k", "task_seed"} & set(varying):
-        varying.remove("support")  # the support then follows from d, k and task_seed
-    return varying
+    """The options that take more than one value (one rule with `parity runs`: parity/runs/listing.py)."""
+    return varying_options(frame)
 
 
 def grouped(frame: pd.DataFrame) -> pd.DataFrame:
@@ -95,7 +122,7 @@ def grouped(frame: pd.DataFrame) -> pd.DataFrame:
         rows.append(
             {
                 **dict(zip(keys, key if isinstance(key, tuple) else (key,))),
-                "n_runs": part["run_id"].nunique(),
+                "n_runs": part["run" if "run" in part else "run_id"].nunique(),
                 "n_seeds": len(part),
                 "solved": int(stt.notna().sum()),
                 "solved_fraction": float(stt.notna().mean()),

@@ -47,6 +47,7 @@ def run_sweep(
                 shutil.rmtree(missing[-1], ignore_errors=True)  # the directories made for it
             raise
     root.mkdir(parents=True, exist_ok=True)
+    results.mark(root)  # a sweep directory from now on: `parity results DIR` rewrites its results.parquet
     try:
         with progress_for(len(todo), len(everything) - len(todo), len(everything)) as progress:
             if not todo:
