@@ -15,3 +15,14 @@ def require(ok: bool, message: str) -> None:
     """Raise ConfigError(message) unless `ok`."""
     if not ok:
         raise ConfigError(message)
+
+
+class Interrupted(Exception):
+    """A run stopped on request (a signal) at a segment boundary, its resume point saved: the same command resumes it."""
+
+    def __init__(self, step: int, steps_total: int):
+        super().__init__(step, steps_total)  # both in args: the exception pickles across a sweep's worker processes
+        self.step, self.steps_total = step, steps_total
+
+    def __str__(self) -> str:
+        return f"interrupted at step {self.step} of {self.steps_total}"

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Callable
 
 from parity.config import TrainConfig
-from parity.engine.loop import Checkpoint, RunResult, SegmentReport, train
+from parity.engine.loop import Checkpoint, RunResult, SegmentReport, run_is_over, train
 from parity.engine.segment import Engine
+from parity.errors import Interrupted
 from parity.runs import files as io
 from parity.runs import provenance, resume
 from parity.runs.summary import metrics_columns, summarize
@@ -47,6 +48,7 @@ def run_train(
     record: dict | None = None,
     fresh: bool = False,
     teacher=None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> dict:
     """Train, writing config.json first, metrics as they come, summary.json last.
 
@@ -55,6 +57,8 @@ def run_train(
     FLUSH_SECONDS and right after every checkpoint, so a resumed run keeps every checkpoint
     saved up to it and redoes none.
     teacher: a `teacher.Teacher` already prepared (else prepared here when cfg.teacher is set).
+    should_stop: asked after every segment (e.g. a signal arrived); when True the run saves its
+    metrics and a resume point there and raises Interrupted(step, steps): the same call resumes.
     """
     from parity.runs.hooks import run_hooks
 
@@ -81,13 +85,16 @@ def run_train(
     def flush_and_report(report: SegmentReport) -> None:
         saved = hooks.on_segment(report)  # checkpoints and probe columns, before the row is flushed
         history.append(report.rows)
-        if saved or time.perf_counter() - last_flush[0] >= FLUSH_SECONDS:  # a checkpoint: resume right after it
+        stop = should_stop is not None and should_stop() and not run_is_over(cfg, report.step, report.reached, report.diverged)
+        if saved or stop or time.perf_counter() - last_flush[0] >= FLUSH_SECONDS:  # a checkpoint: resume right after it
             io.write_table(out / io.METRICS, _columns(cfg, history))
             if hooks.resumable:
                 resume.save(out, Checkpoint(report.state, report.step, history, report.train_seconds))
             last_flush[0] = time.perf_counter()
         if on_segment is not None:
             on_segment(report)
+        if stop:
+            raise Interrupted(report.step, cfg.steps)
 
     result = train(
         cfg,

@@ -72,11 +72,16 @@ def runner(command: str) -> Callable:
     return getattr(importlib.import_module(module), name)
 
 
-def run_point(point: Point, block: bool = False, on_segment: Callable | None = None) -> tuple[str, dict | None]:
-    """Run one grid point unless it is finished or busy: ('ran', summary), ('finished', None) or ('busy', None)."""
+def run_point(
+    point: Point, block: bool = False, on_segment: Callable | None = None, should_stop: Callable[[], bool] | None = None
+) -> tuple[str, dict | None]:
+    """Run one grid point unless it is finished or busy: ('ran', summary), ('finished', None) or ('busy', None).
+
+    should_stop: passed to the runner, which raises Interrupted at a segment boundary once it is True.
+    """
     with locked(point.out, block) as mine:
         if not mine:
             return "busy", None
         if io.is_finished(point.out):  # finished by someone else while we waited
             return "finished", None
-        return "ran", runner(point.command)(point.cfg, point.out, on_segment=on_segment)
+        return "ran", runner(point.command)(point.cfg, point.out, on_segment=on_segment, should_stop=should_stop)
