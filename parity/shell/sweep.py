@@ -16,6 +16,7 @@ import typer
 
 from parity.config import ConfigError
 from parity.runs import files as io
+from parity.shell import slurm_options as slurm_flags
 from parity.sweeps.grid import RUNNERS
 
 P = inspect.Parameter
@@ -93,6 +94,7 @@ SWEEP_OPTIONS = [
         Optional[str],
         typer.Option(None, "--slurm-cluster", hidden=True, help="submitit cluster: 'local' runs the array as local processes (tests)"),
     ),
+    *slurm_flags.OPTIONS,
 ]
 
 
@@ -106,7 +108,7 @@ def slurm_options(executor: str, workers: int | None, given: dict):
 
     if executor not in EXECUTORS:
         raise ConfigError(f"--executor {executor!r}: unknown; allowed: {', '.join(EXECUTORS)}")
-    given = {name: value for name, value in given.items() if value is not None}
+    given = {name: value for name, value in given.items() if value is not None and value != []}
     if workers is not None and workers < 1:
         raise ConfigError(f"--workers {workers}: must be a positive integer")
     if executor == "local":
@@ -121,13 +123,16 @@ def slurm_options(executor: str, workers: int | None, given: dict):
     for name in ("slurm_gpus_per_task", "slurm_array_parallelism"):
         if name in given and given[name] < (0 if name == "slurm_gpus_per_task" else 1):
             raise ConfigError(f"--{name.replace('_', '-')} {given[name]}: must be a positive integer")
+    time_min, checked = parse_minutes(given.get("slurm_time", "60")), slurm_flags.checked(given)
+    slurm_flags.check_reachable(given.get("slurm_cluster", "slurm"))  # every option first, then whether SLURM is here at all
     return SlurmOptions(
         partition=given.get("slurm_partition"),
-        time_min=parse_minutes(given.get("slurm_time", "60")),
+        time_min=time_min,
         gpus_per_task=given.get("slurm_gpus_per_task"),
         array_parallelism=given.get("slurm_array_parallelism", 64),
         cluster=given.get("slurm_cluster", "slurm"),
         wait=bool(given.get("slurm_wait", False)),
+        **checked,
     )
 
 
