@@ -93,7 +93,11 @@ def run_slice(root: str, chunk: list[Point]) -> dict[str, int]:
     stop = TaskStop()
     stop.install()
     try:
+        _configure_devices()
         devices.enable_compilation_cache()
+        import jax
+
+        _say(f"{len(chunk)} point(s) on {len(jax.local_devices())} {jax.default_backend()} device(s)")
         counts: dict[str, int] = {}
         for point in chunk:
             if stop():
@@ -123,6 +127,12 @@ class SliceTask:
         from submitit.helpers import DelayedSubmission
 
         return DelayedSubmission(self, root, chunk)
+
+
+def _configure_devices() -> None:
+    """Before JAX loads in the task: one single-threaded device per CPU that SLURM allotted (not per core of the node)."""
+    allotted = os.environ.get("SLURM_CPUS_PER_TASK") or os.environ.get("SLURM_CPUS_ON_NODE") or ""
+    devices.configure_cpu_workers(n_devices=min(int(allotted), devices.cores()) if allotted.isdigit() else devices.cores())
 
 
 def _starting(point: Point) -> str:
