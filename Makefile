@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
 
-.PHONY: install test test-all demo bench reproduce clean
+.PHONY: install test test-all test-slurm demo bench bench-gpu reproduce clean
 
 install: $(STAMP)
 
@@ -23,6 +23,21 @@ test: install
 test-all: install
 	$(BIN)/pytest -q -m ''
 
+# sweep --executor slurm against a real SLURM: a single-node cluster on this machine (needs root and Debian's
+# slurm-wlm, munge, slurmdbd and mariadb-server, installed here), stopped again whatever the tests did.
+# OWN_CLUSTER=1: against the cluster this machine already submits to (docs/sweeps.md), nothing installed or started.
+# KillWait 30 s (SLURM's default): the time a task has from SIGTERM to its next segment boundary.
+test-slurm: install
+ifdef OWN_CLUSTER
+	$(BIN)/pytest -q -m slurm tests/test_cli_slurm.py
+else
+	tests/slurm/cluster.sh install
+	@set -e; trap 'tests/slurm/cluster.sh stop' EXIT; \
+	PARITY_SLURM_KILL_WAIT=30 tests/slurm/cluster.sh start >/dev/null; \
+	eval "$$(tests/slurm/cluster.sh env)"; \
+	$(BIN)/pytest -q -m slurm -rs tests/test_cli_slurm.py
+endif
+
 demo: install
 	$(BIN)/parity train --d 50 --k 3 --seeds 8 --out runs/demo --overwrite
 
@@ -31,6 +46,12 @@ TORCH ?= torch==2.13.0
 bench: install
 	$(BIN)/pip install --quiet '$(TORCH)' || echo "could not install $(TORCH): the reference column is skipped"
 	$(BIN)/python benchmarks/bench.py --readme docs/performance.md
+
+# One accelerator's throughput and the paper-scale estimate (benchmarks/gpu.py): CUDA JAX where nvidia-smi finds a GPU;
+# on a CPU the same script runs tiny sizes. Writes benchmarks/gpu.json.
+bench-gpu: install
+	if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then $(BIN)/pip install --quiet -e '.[cuda]'; fi
+	$(BIN)/python benchmarks/gpu.py --out benchmarks/gpu.json
 
 # The papers' three findings at laptop scale (README "Reproducing the papers"): QUICK=1 runs the smaller grids.
 reproduce: install

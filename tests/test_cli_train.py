@@ -132,7 +132,7 @@ def test_doctor_reports_devices_cores_cache_and_extras(run_cli):
     assert r.code == 0
     report = json.loads(r.out)
     assert report["versions"]["jax"] and report["cores"] >= 1 and report["devices"]
-    assert set(report["extras"]) == {"plot", "slurm", "bench", "dev"} and report["extras"]["dev"] is True
+    assert set(report["extras"]) == {"plot", "slurm", "bench", "dev", "cuda"} and report["extras"]["dev"] is True
     assert "jax-cache" in report["compilation_cache"]
 
 

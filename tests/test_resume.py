@@ -96,3 +96,25 @@ def test_a_run_on_a_pool_resumes_to_the_same_results(tmp_path):
         runner.run_train(cfg, tmp_path / "cut", on_segment=stop_after(300))
     assert (tmp_path / "cut" / resume.RESUME).stat().st_size < 50_000  # the pool is not written
     assert deterministic(runner.run_train(cfg, tmp_path / "cut")) == deterministic(whole)
+
+
+def test_should_stop_saves_a_resume_point_at_the_segment_boundary_and_raises_interrupted(tmp_path, monkeypatch):
+    from parity.errors import Interrupted
+
+    monkeypatch.setattr(runner, "FLUSH_SECONDS", 1e9)  # only the stop itself saves
+    asked = []
+    with pytest.raises(Interrupted) as info:
+        runner.run_train(CFG, tmp_path / "run", should_stop=lambda: asked.append(1) or len(asked) >= 3)
+    assert (info.value.step, info.value.steps_total) == (300, 600) and str(info.value) == "interrupted at step 300 of 600"
+    assert not (tmp_path / "run" / "summary.json").exists()
+    assert pd.read_parquet(tmp_path / "run" / "metrics.parquet").step.max() == 300
+    seen = []
+    resumed = runner.run_train(CFG, tmp_path / "run", on_segment=lambda r: seen.append(r.step), should_stop=lambda: False)
+    assert seen == [400, 500, 600] and deterministic(resumed) == deterministic(runner.run_train(CFG, tmp_path / "whole"))
+
+
+def test_should_stop_on_the_last_segment_finishes_the_run(tmp_path):
+    seen = []
+    stop = lambda: bool(seen) and seen[-1] == 500  # true only when asked after the last segment (600): the run ends normally
+    summary = runner.run_train(CFG, tmp_path / "run", on_segment=lambda r: seen.append(r.step), should_stop=stop)
+    assert summary["steps"] == 600 and (tmp_path / "run" / "summary.json").is_file()

@@ -4,11 +4,13 @@ Measured on a 2-core CPU (jax 0.10.2): XLA's intra-op threading of these small m
 products costs more than it gains (width 100: 35k model-steps/s with it, 70k on one
 core without it), while one single-threaded device per core, each running its share
 of the seeds, scales almost linearly (156k on two cores). On a GPU the default single
-device already runs every seed in one batched program.
+device already runs every seed in one batched program: none of the CPU flags are set there,
+and the seeds are not split into cache-sized groups.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -59,9 +61,31 @@ def worker_process_flags(workers: int, existing: str = "") -> str:
     return cpu_worker_flags(max(1, cores() // workers), kept)
 
 
-def configure_cpu_workers(environ=os.environ) -> None:
-    """Call before jax is imported (the CLI does): later calls have no effect on a live backend."""
-    environ["XLA_FLAGS"] = cpu_worker_flags(existing=environ.get("XLA_FLAGS", ""))
+def configure_cpu_workers(environ=os.environ, n_devices: int | None = None) -> None:
+    """Call before jax is imported (the CLI does): later calls have no effect on a live backend.
+
+    n_devices: this process's share of the cores (a SLURM task's CPUs); it replaces a device count
+    inherited from the environment (sbatch passes on the submitting shell's, the login node's cores).
+    """
+    if gpu_present(environ):
+        return  # the flags only shape host devices: on a GPU they would add idle CPU devices
+    existing = environ.get("XLA_FLAGS", "")
+    if n_devices is not None:
+        existing = " ".join(f for f in existing.split() if not f.startswith(DEVICE_COUNT))
+    environ["XLA_FLAGS"] = cpu_worker_flags(n_devices, existing)
+
+
+CUDA_PLUGINS = ("jax_cuda12_plugin", "jax_cuda13_plugin")  # what `pip install 'parity[cuda]'` brings
+
+
+def gpu_present(environ=os.environ) -> bool:
+    """Whether JAX will pick an NVIDIA GPU, told before JAX loads: a CUDA plugin, a GPU, and JAX_PLATFORMS allowing it."""
+    platforms = environ.get("JAX_PLATFORMS", "")
+    if platforms and not any(p in platforms for p in ("cuda", "gpu")):
+        return False
+    if not any(importlib.util.find_spec(name) is not None for name in CUDA_PLUGINS):
+        return False
+    return Path("/dev/nvidiactl").exists() or any(Path("/proc/driver/nvidia/gpus").glob("*"))
 
 
 def seed_sharding(n_seeds: int):
@@ -78,8 +102,11 @@ def seed_sharding(n_seeds: int):
 CACHE_BYTES = 4 << 20  # per-core working-set budget for one group of vmapped seeds (calibrated below)
 
 
-def seeds_per_group(cfg, local_seeds: int, cache_bytes: int = CACHE_BYTES) -> int:
-    """The largest divisor of local_seeds whose group's working set fits the cache budget.
+def seeds_per_group(cfg, local_seeds: int, cache_bytes: int = CACHE_BYTES, backend: str | None = None) -> int:
+    """The largest divisor of local_seeds whose group's working set fits the cache budget (a CPU rule).
+
+    On a GPU (any backend but "cpu", default: JAX's) every local seed runs in one group: one
+    vmapped program keeps the accelerator busy, and its memory is not a 4 MiB cache.
 
     Per seed: parameters, gradients and optimizer state (about 3 copies of d x width
     floats) plus the batch's hidden activations. Measured on 2 cores (d 50, batch 32):
@@ -88,7 +115,15 @@ def seeds_per_group(cfg, local_seeds: int, cache_bytes: int = CACHE_BYTES) -> in
     ran at about 150k for every group from 8 to 64 seeds. The 4 MiB budget gives groups
     of 4 at width 1000 and of 32-47 at width 100.
     """
+    if (backend or _default_backend()) != "cpu":
+        return local_seeds
     params = cfg.d * cfg.width + cfg.width * (1 + cfg.n_out)
     per_seed = 4 * (3 * params + 2 * cfg.batch_size * cfg.width)
     fit = max(1, cache_bytes // per_seed)
     return max(g for g in range(1, local_seeds + 1) if local_seeds % g == 0 and g <= fit)
+
+
+def _default_backend() -> str:
+    import jax
+
+    return jax.default_backend()

@@ -68,3 +68,12 @@ def _mismatch(want: SeedState, got: SeedState, history: list[dict], step: int) -
 
 def discard(run_dir: Path) -> None:
     (Path(run_dir) / RESUME).unlink(missing_ok=True)
+
+
+def saved_step(run_dir: Path) -> int | None:
+    """The step of a run's resume point, or None if there is none (or it cannot be read)."""
+    path = Path(run_dir) / RESUME
+    try:
+        return int(serialization.msgpack_restore(path.read_bytes())["step"]) if path.is_file() else None
+    except Exception:
+        return None

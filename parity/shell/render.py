@@ -205,6 +205,10 @@ def warn_untrained_teacher(teacher, target_acc: float) -> None:
     )
 
 
+def _gib(n: int | None) -> str:
+    return "memory not reported" if n is None else f"{n / 2**30:.1f} GiB"
+
+
 def print_doctor(report: dict, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps(report) + "\n")
@@ -217,7 +221,13 @@ def print_doctor(report: dict, as_json: bool) -> None:
     table.add_row("backend", report["backend"])
     table.add_row("devices", ", ".join(report["devices"]))
     table.add_row("cores", str(report["cores"]))
-    table.add_row("XLA_FLAGS", report["xla_flags"])
+    for gpu in report["accelerators"]:
+        table.add_row(f"accelerator {gpu['device']}", f"{gpu['kind']}, {_gib(gpu['memory_bytes'])} ({_gib(gpu['memory_in_use_bytes'])} in use)")
+    if not report["accelerators"]:
+        table.add_row("accelerators", escape("none (CPU only); on a GPU machine: pip install 'parity[cuda]'"))
+    table.add_row("XLA_FLAGS", report["xla_flags"] or "-")
+    for name, value in report["xla_env"].items():
+        table.add_row(name, value)
     table.add_row("compilation cache", f"{report['compilation_cache']} ({report['compilation_cache_entries']} entries)")
     for extra, ok in report["extras"].items():
         table.add_row(f"extra {extra}", "installed" if ok else escape(f"missing: pip install 'parity[{extra}]'"))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import re
-import shutil
 from pathlib import Path
 from typing import Optional
 
@@ -16,6 +15,7 @@ import typer
 
 from parity.config import ConfigError
 from parity.runs import files as io
+from parity.shell import slurm_options as slurm_flags
 from parity.shell.options import strict
 from parity.sweeps.grid import RUNNERS
 
@@ -102,6 +102,7 @@ SWEEP_OPTIONS = [
         Optional[str],
         typer.Option(None, "--slurm-cluster", hidden=True, help="submitit cluster: 'local' runs the array as local processes (tests)"),
     ),
+    *slurm_flags.OPTIONS,
 ]
 
 
@@ -115,7 +116,7 @@ def slurm_options(executor: str, workers: int | None, given: dict):
 
     if executor not in EXECUTORS:
         raise ConfigError(f"--executor {executor!r}: unknown; allowed: {', '.join(EXECUTORS)}")
-    given = {name: value for name, value in given.items() if value is not None}
+    given = {name: value for name, value in given.items() if value is not None and value != []}
     if workers is not None and workers < 1:
         raise ConfigError(f"--workers {workers}: must be a positive integer")
     if executor == "local":
@@ -127,18 +128,19 @@ def slurm_options(executor: str, workers: int | None, given: dict):
         raise ConfigError("--workers: only with --executor local (SLURM tasks run one process each)")
     if not installed("submitit"):
         raise ConfigError(f"--executor slurm needs submitit: {INSTALL_SLURM}")
-    if given.get("slurm_cluster", "slurm") == "slurm" and shutil.which("sbatch") is None:
-        raise ConfigError("--executor slurm: SLURM is not installed here (no sbatch on PATH); run on a SLURM login node, or use --executor local")
     for name in ("slurm_gpus_per_task", "slurm_array_parallelism"):
         if name in given and given[name] < (0 if name == "slurm_gpus_per_task" else 1):
             raise ConfigError(f"--{name.replace('_', '-')} {given[name]}: must be a positive integer")
+    time_min, checked = parse_minutes(given.get("slurm_time", "60")), slurm_flags.checked(given)
+    slurm_flags.check_reachable(given.get("slurm_cluster", "slurm"))  # every option first, then whether SLURM is here at all
     return SlurmOptions(
         partition=given.get("slurm_partition"),
-        time_min=parse_minutes(given.get("slurm_time", "60")),
+        time_min=time_min,
         gpus_per_task=given.get("slurm_gpus_per_task"),
         array_parallelism=given.get("slurm_array_parallelism", 64),
         cluster=given.get("slurm_cluster", "slurm"),
         wait=bool(given.get("slurm_wait", False)),
+        **checked,
     )
 
 

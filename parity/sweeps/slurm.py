@@ -1,10 +1,18 @@
-"""A sweep on SLURM (or submitit's local executor): a job array, each task a slice of the grid."""
+"""A sweep on SLURM (or submitit's local executor): a job array, each task a slice of the grid.
+
+Preemption and time limits: SLURM sends SIGTERM before it kills a task (`scancel`, `scontrol
+requeue`, a job of a higher-priority partition) and submitit's USR2 some minutes before the time
+limit. A task then stops its run at the next segment boundary, saves a resume point and exits
+without a result, so that the requeued task (the array is submitted with --requeue), or the next
+`parity sweep` of the same grid, resumes it from there.
+"""
 
 from __future__ import annotations
 
 import importlib
 import os
 import shutil
+import signal
 import sys
 from contextlib import redirect_stderr
 from dataclasses import dataclass
@@ -12,10 +20,12 @@ from io import StringIO
 from pathlib import Path
 
 from parity.engine import devices
-from parity.errors import ConfigError
+from parity.errors import ConfigError, Interrupted
 from parity.runs import files as io
 from parity.sweeps import results
 from parity.sweeps.points import Point, run_point
+
+TERMINATED = 128 + signal.SIGTERM  # a task's exit status after SIGTERM, as a shell reports it
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,12 @@ class SlurmOptions:
     array_parallelism: int = 64
     cluster: str = "slurm"  # "local" runs the same job array as local processes (tests, debugging)
     wait: bool = False  # follow the array until it ends (else submit and return)
+    account: str | None = None
+    qos: str | None = None
+    mem: str | None = None  # as sbatch --mem writes it: 4000, 4000M, 4G
+    cpus_per_task: int | None = None
+    constraint: str | None = None
+    extra: tuple[tuple[str, str], ...] = ()  # any other sbatch options, (long name, value)
 
 
 def slices(todo: list[Point], n: int) -> list[list[Point]]:
@@ -34,15 +50,106 @@ def slices(todo: list[Point], n: int) -> list[list[Point]]:
     return [todo[i::n] for i in range(n)]
 
 
+class TaskStop:
+    """A callable flag for one array task, set by SIGTERM or by submitit's time-limit signal (USR2).
+
+    SLURM sends SIGTERM before it kills a task (scancel, scontrol requeue, preemption), USR2 some
+    minutes before the time limit (submitit's --signal). The runner asks the flag after every
+    segment; `leave()` then exits the task without a result: after SIGTERM SLURM requeues (or
+    cancels) it, after USR2 submitit's own handler requeues it (up to 3 times; the task is
+    checkpointable) or fails it.
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.previous: dict[int, object] = {}
+
+    def __call__(self) -> bool:
+        return self.signum is not None
+
+    def _handle(self, signum, frame) -> None:
+        self.signum = self.signum or signum
+
+    def install(self) -> None:
+        time_limit = getattr(signal, "SIG" + os.environ.get("SUBMITIT_PREEMPT_SIGNAL", "USR2"), signal.SIGUSR2)
+        for signum in dict.fromkeys((signal.SIGTERM, time_limit)):
+            self.previous[signum] = signal.signal(signum, self._handle)
+
+    def restore(self) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+
+    def leave(self) -> None:
+        self.restore()
+        handler = self.previous.get(self.signum)
+        if self.signum != signal.SIGTERM and callable(handler):
+            handler(self.signum, None)  # submitit: checkpoint (the same call), scontrol requeue, exit
+        raise SystemExit(TERMINATED)
+
+
 def run_slice(root: str, chunk: list[Point]) -> dict[str, int]:
-    """One array task: run its points (skipping finished or busy ones), then refresh results.parquet."""
-    devices.enable_compilation_cache()
-    counts: dict[str, int] = {}
-    for point in chunk:
-        status, _ = run_point(point)
-        counts[status] = counts.get(status, 0) + 1
-    results.rebuild(Path(root))
-    return counts
+    """One array task: run its points (skipping finished or busy ones), then refresh results.parquet.
+
+    On SIGTERM (or the time-limit signal) the run in progress stops at its next segment boundary
+    with a resume point, and the task exits without a result; the requeued task runs the slice
+    again, skipping the finished points and resuming that run.
+    """
+    stop = TaskStop()
+    stop.install()
+    try:
+        _configure_devices()
+        devices.enable_compilation_cache()
+        import jax
+
+        _say(f"{len(chunk)} point(s) on {len(jax.local_devices())} {jax.default_backend()} device(s)")
+        counts: dict[str, int] = {}
+        for point in chunk:
+            if stop():
+                _say(f"{signal.Signals(stop.signum).name}: stopping before {point.label}")
+                stop.leave()
+            _say(_starting(point))
+            try:
+                status, _ = run_point(point, should_stop=stop)
+            except Interrupted as interrupted:
+                _say(f"{point.label}: {interrupted} ({signal.Signals(stop.signum).name}); resume point saved")
+                stop.leave()
+            _say(f"{point.label}: {status}")
+            counts[status] = counts.get(status, 0) + 1
+        results.rebuild(Path(root))
+        return counts
+    finally:
+        stop.restore()
+
+
+class SliceTask:
+    """run_slice for submitit, checkpointable: on the time-limit signal submitit requeues the same call."""
+
+    def __call__(self, root: str, chunk: list[Point]) -> dict[str, int]:
+        return run_slice(root, chunk)
+
+    def checkpoint(self, root: str, chunk: list[Point]):
+        from submitit.helpers import DelayedSubmission
+
+        return DelayedSubmission(self, root, chunk)
+
+
+def _configure_devices() -> None:
+    """Before JAX loads in the task: one single-threaded device per CPU that SLURM allotted (not per core of the node)."""
+    allotted = os.environ.get("SLURM_CPUS_PER_TASK") or os.environ.get("SLURM_CPUS_ON_NODE") or ""
+    devices.configure_cpu_workers(n_devices=min(int(allotted), devices.cores()) if allotted.isdigit() else devices.cores())
+
+
+def _starting(point: Point) -> str:
+    from parity.runs.resume import saved_step
+
+    step = saved_step(point.out)
+    return f"{point.label}: resuming from step {step} (of {point.cfg.steps})" if step else f"{point.label}: starting"
+
+
+def _say(line: str) -> None:
+    """A line in the task's log (slurm/<job>_<task>/..._log.out), with the restart count after a requeue."""
+    restarts = os.environ.get("SLURM_RESTART_COUNT")
+    print(f"parity: {line}" + (f" [restart {restarts}]" if restarts else ""), flush=True)
 
 
 def _import_submitit():
@@ -99,9 +206,16 @@ def _submit(root: Path, todo: list[Point], options: SlurmOptions):
         slurm_partition=options.partition,
         slurm_gpus_per_task=options.gpus_per_task,
         slurm_array_parallelism=options.array_parallelism,
+        slurm_account=options.account,
+        slurm_qos=options.qos,
+        slurm_mem=options.mem,
+        slurm_cpus_per_task=options.cpus_per_task,
+        slurm_constraint=options.constraint,
+        # requeue: a preempted task goes back in the queue (and resumes) even where JobRequeue=0
+        slurm_additional_parameters={"requeue": True, **dict(options.extra)},
     )
     chunks = slices(todo, options.array_parallelism)
-    return executor.map_array(run_slice, [str(root)] * len(chunks), chunks)
+    return executor.map_array(SliceTask(), [str(root)] * len(chunks), chunks)
 
 
 def wait_for(jobs, todo: list[Point], progress, poll_seconds: float = 1.0, should_stop=None) -> list[str]:
