@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
-
 CPU_FLAGS = ("--xla_cpu_multi_thread_eigen=false",)
 DEVICE_COUNT = "--xla_force_host_platform_device_count"
 
@@ -67,6 +65,7 @@ def configure_cpu_workers(environ=os.environ) -> None:
 def seed_sharding(n_seeds: int):
     """Shard the seed axis over the largest number of local devices that divides it."""
     import jax
+    import numpy as np
     from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
     devices = jax.local_devices()

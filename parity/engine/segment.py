@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, NamedTuple
 
 import jax
@@ -176,6 +177,12 @@ def all_finite(tree) -> jax.Array:
 
 
 def make_problem(cfg: TrainConfig) -> Problem:
-    support = task.draw_support(cfg)
-    x_test, y_test = task.test_set(cfg, support)
-    return Problem(support=jnp.asarray(support), test=evaluate.chunk_test_set(x_test, y_test), data=pool.shared_store(cfg))
+    support = jnp.asarray(task.draw_support(cfg))
+    return Problem(support=support, test=_test_chunks(cfg.task_seed, cfg.test_size, cfg.d, support), data=pool.shared_store(cfg))
+
+
+@partial(jax.jit, static_argnums=(0, 1, 2))
+def _test_chunks(task_seed: int, n: int, d: int, support: jax.Array) -> tuple:
+    """The chunked test set in one compiled program: op by op, its dozen small ops cost a compile each."""
+    x_NxD, y_N = task.sample(task.seed_test_key(task_seed), n, d, support)
+    return evaluate.chunk_test_set(x_NxD, y_N)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 from rich import box
 from rich.markup import escape
 from rich.table import Table
+
+if TYPE_CHECKING:  # pandas is only read, never imported here: `parity checkpoints` stays light
+    import pandas as pd
 
 
 def checkpoints_table(listing: dict) -> Table:

@@ -7,7 +7,9 @@ imports no JAX: only the worker processes do, after setting their XLA flags.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
+import gc
 import multiprocessing
 import os
 import queue as queue_lib
@@ -30,6 +32,7 @@ def _init_worker(events, xla_flags: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _events = events
     devices.enable_compilation_cache()
+    atexit.register(gc.freeze)  # as in cli.py: the worker's exit skips full collections over JAX's objects
 
 
 def _die_with_parent() -> None:
