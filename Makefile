@@ -42,10 +42,12 @@ demo: install
 	$(BIN)/parity train --d 50 --k 3 --seeds 8 --out runs/demo --overwrite
 
 # The PyTorch reference is optional: TORCH names the wheel to install (the CPU build here).
+# Every target of docs/performance.md in one run: the engine, start-up, read-only commands, a short
+# run against PyTorch's process, and the test suite (--suite: a few minutes more).
 TORCH ?= torch==2.13.0
 bench: install
 	$(BIN)/pip install --quiet '$(TORCH)' || echo "could not install $(TORCH): the reference column is skipped"
-	$(BIN)/python benchmarks/bench.py --readme docs/performance.md
+	$(BIN)/python benchmarks/bench.py --suite --readme docs/performance.md
 
 # One accelerator's throughput and the paper-scale estimate (benchmarks/gpu.py): CUDA JAX where nvidia-smi finds a GPU;
 # on a CPU the same script runs tiny sizes. Writes benchmarks/gpu.json.

@@ -2,8 +2,9 @@
 
 Reports model-steps per second over the whole machine (seeds x steps / seconds, compile
 excluded), the machine's float32 matmul peak, each engine's useful-FLOP utilisation
-(4 x batch x d x width FLOPs per step: the two first-layer products), and the CLI's
-wall times. Writes benchmarks/bench.json.
+(4 x batch x d x width FLOPs per step: the two first-layer products), whole-process wall
+times (start-up, read-only commands, a short run against PyTorch's, the test suite with
+--suite), and each target of issue 16 met or missed. Writes benchmarks/bench.json.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from datetime import date
@@ -28,6 +29,7 @@ devices.configure_cpu_workers()  # as the CLI does, before jax is imported
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
+from benchmarks import processes, report  # noqa: E402
 from parity.config import TrainConfig  # noqa: E402
 from parity.engine.segment import Engine  # noqa: E402
 
@@ -50,7 +52,6 @@ CONFIGS = [
     ),
     ("online batch 16384", TrainConfig(d=50, k=3, width=100, seeds=8, batch_size=16384), 40, 0, None),
 ]
-TARGETS = {"d50 w100": 150_000, "d50 w1000": 20_000}
 
 
 def useful_flops(cfg: TrainConfig) -> float:
@@ -96,29 +97,17 @@ def parity_timer(cfg: TrainConfig, steps: int):
     return timed
 
 
-def cli_wall_times(repo: Path) -> dict:
-    parity = str(Path(sys.executable).parent / "parity")
-    help_times = []
-    for _ in range(5):
-        tic = time.perf_counter()
-        subprocess.run([parity, "--help"], capture_output=True, check=True)
-        help_times.append(time.perf_counter() - tic)
-    train_times = []
-    for _ in range(3):  # the first fills the compilation cache; the rest are warm
-        tic = time.perf_counter()
-        subprocess.run([parity, "train", "--json", "--out", "/tmp/parity-bench-run", "--overwrite"], capture_output=True, check=True, cwd=repo)
-        train_times.append(time.perf_counter() - tic)
-    return {"help_seconds": min(help_times), "train_defaults_warm_seconds": min(train_times[1:])}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--only", default="", help="comma list of config names")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "bench.json")
-    ap.add_argument("--readme", type=Path, default=None, help="rewrite the figures between the bench markers of this README")
+    ap.add_argument("--readme", type=Path, default=None, help="rewrite the figures between the bench markers of this file")
+    ap.add_argument("--suite", action="store_true", help="also time the test suite (ruff + pytest, a few minutes)")
+    ap.add_argument("--no-processes", action="store_true", help="engine rows only: skip the whole-process measurements")
     args = ap.parse_args()
+    load_average = " ".join(f"{x:.2f}" for x in os.getloadavg())
     try:
         from benchmarks.torch_reference import steps_per_second as torch_sps
     except ImportError:
@@ -149,10 +138,17 @@ def main() -> None:
         if ref:
             row["torch_utilisation"] = row["torch_model_steps_per_second"] * useful_flops(cfg) / (peak * 1e9)
             row["speedup"] = row["parity_model_steps_per_second"] / row["torch_model_steps_per_second"]
-        row["target"] = TARGETS.get(name)
         row["versus"] = versus
         rows.append(row)
         _print_row(row)
+    # The peak is the best the machine did: measured again after the engine rows, so that a busy moment
+    # at the start cannot shrink the denominator of every utilisation.
+    best = max(peak, matmul_peak_gflops())
+    for r in rows:
+        r["parity_utilisation"] *= peak / best
+        if "torch_utilisation" in r:
+            r["torch_utilisation"] *= peak / best
+    peak = best
     by_name = {r["config"]: r for r in rows}
     for r in rows:  # cost of a distillation or pool step relative to the plain step it replaces
         if r["versus"] in by_name:
@@ -165,48 +161,17 @@ def main() -> None:
             "devices": [str(d) for d in jax.local_devices()],
             "platform": platform.platform(),
         },
+        "load_average": load_average,
         "versions": {"jax": jax.__version__, "torch": _torch_version()},
         "matmul_peak_gflops": peak,
         "rows": rows,
-        "cli": cli_wall_times(Path(__file__).resolve().parent.parent),
+        "processes": {} if args.no_processes else processes.measure(args.repeats, has_torch, args.suite),
     }
+    result["targets"] = report.targets(result)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    _print_table(result)
+    report.print_tables(result)
     if args.readme:
         update_readme(args.readme, result)
-
-
-def markdown_table(result: dict) -> str:
-    """The README's table of the latest figures."""
-    m = result["machine"]
-    lines = [
-        f"Measured {result['date']} on {m['cores']} CPU cores ({m['processor']}), jax {result['versions']['jax']}, "
-        f"torch {result['versions']['torch']}; float32 matmul peak {result['matmul_peak_gflops']:.0f} GFLOP/s.",
-        "",
-        "| config | seeds | parity model-steps/s | PyTorch | speed-up | parity FLOP util. | target | vs plain step |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for r in result["rows"]:
-        torch_sps, target = r["torch_model_steps_per_second"], r["target"]
-        met = "" if target is None else (" (met)" if r["parity_model_steps_per_second"] >= target else " (missed)")
-        cells = [
-            r["config"],
-            str(r["seeds"]),
-            f"{r['parity_model_steps_per_second']:,.0f}",
-            "-" if torch_sps is None else f"{torch_sps:,.0f}",
-            f"{r['speedup']:.1f}x" if "speedup" in r else "-",
-            f"{r['parity_utilisation']:.0%}",
-            "-" if target is None else f"{target:,}{met}",
-            f"{r['slowdown_vs_plain']:.2f}x the time of {r['versus']}" if "slowdown_vs_plain" in r else "-",
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    cli = result["cli"]
-    lines += [
-        "",
-        f"`parity --help`: {cli['help_seconds']:.2f} s; `parity train` with defaults on a warm machine "
-        f"(compilation cache filled), process start to summary: {cli['train_defaults_warm_seconds']:.2f} s.",
-    ]
-    return "\n".join(lines)
 
 
 def update_readme(path: Path, result: dict) -> None:
@@ -216,7 +181,7 @@ def update_readme(path: Path, result: dict) -> None:
         print(f"{path}: no bench markers; README not updated", file=sys.stderr)
         return
     head, rest = text.split(start, 1)
-    path.write_text(head + start + "\n" + markdown_table(result) + "\n" + end + rest.split(end, 1)[1])
+    path.write_text(head + start + "\n" + report.markdown(result) + "\n" + end + rest.split(end, 1)[1])
 
 
 def _torch_available() -> bool:
@@ -243,33 +208,6 @@ def _print_row(row: dict) -> None:
         + (f", torch {row['torch_model_steps_per_second']:,.0f}/s" if row["torch_model_steps_per_second"] else ""),
         file=sys.stderr,
     )
-
-
-def _print_table(result: dict) -> None:
-    from parity.shell.render import new_table, out_console, show  # one rule: a log file gets every number whole
-
-    headers = ("config", "seeds", "parity", "torch", "speed-up", "parity util.", "torch util.", "target", "vs plain")
-    table = new_table(f"model-steps/s, whole machine ({result['machine']['cores']} cores), {result['date']}", headers)
-    for r in result["rows"]:
-        fmt = lambda v, f="{:,.0f}": "-" if v is None else f.format(v)  # noqa: E731
-        met = "" if r["target"] is None else (" ok" if r["parity_model_steps_per_second"] >= r["target"] else " MISSED")
-        table.add_row(
-            r["config"],
-            str(r["seeds"]),
-            fmt(r["parity_model_steps_per_second"]),
-            fmt(r["torch_model_steps_per_second"]),
-            fmt(r.get("speedup"), "{:.1f}x"),
-            fmt(r["parity_utilisation"], "{:.0%}"),
-            fmt(r.get("torch_utilisation"), "{:.0%}"),
-            fmt(r["target"]) + met,
-            fmt(r.get("slowdown_vs_plain"), "{:.2f}x slower"),
-        )
-    cli = result["cli"]
-    notes = [
-        f"float32 matmul peak {result['matmul_peak_gflops']:.0f} GFLOP/s",
-        f"`parity --help` {cli['help_seconds']:.2f}s; `parity train` defaults, warm {cli['train_defaults_warm_seconds']:.2f}s",
-    ]
-    show(table, notes, to=out_console)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,20 @@ from __future__ import annotations
 from typing import Iterable
 
 import numpy as np
-import pandas as pd
 
 
 def as_steps(values: Iterable) -> np.ndarray:
-    """Steps (or samples) per seed as floats, None/NaN (not reached) as +inf."""
-    v = np.asarray(pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce"), dtype=float)
+    """Steps (or samples) per seed as floats, None/NaN/missing (not reached) as +inf."""
+    v = np.array([_number(x) for x in values], dtype=float)
     return np.where(np.isnan(v), np.inf, v)
+
+
+def _number(value) -> float:
+    """float(value), or NaN for what is not a number (None, pandas' NA): no pandas import for a run's summary."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return np.nan
 
 
 def median_steps(values: Iterable) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,19 @@ from parity.engine import devices  # noqa: E402
 devices.configure_cpu_workers()  # the tests run the engine as the CLI does: seeds sharded over cores
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compilation_cache(tmp_path_factory):
+    """One persistent compilation cache for the whole session, in-process and in subprocesses alike.
+
+    Many tests build engines of the same shapes (and sweep workers compile the same programs):
+    each program is compiled once per session instead of once per test. A fresh session starts cold.
+    """
+    cache = tmp_path_factory.getbasetemp() / "jax-cache"
+    os.environ["PARITY_CACHE_DIR"] = str(cache)
+    devices.enable_compilation_cache()
+    return cache
+
+
 @dataclass
 class CliResult:
     code: int
@@ -23,12 +37,11 @@ class CliResult:
 
 
 @pytest.fixture
-def run_cli(capsys, monkeypatch, tmp_path):
+def run_cli(capsys, monkeypatch, tmp_path, compilation_cache):
     """Call `parity ARGS...` through cli.main, as the console script does."""
     import cli
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PARITY_CACHE_DIR", str(tmp_path.parent / "jax-cache"))
 
     def invoke(*args: str) -> CliResult:
         monkeypatch.setattr(sys, "argv", ["parity", *map(str, args)])

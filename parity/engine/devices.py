@@ -14,8 +14,6 @@ import importlib.util
 import os
 from pathlib import Path
 
-import numpy as np
-
 CPU_FLAGS = ("--xla_cpu_multi_thread_eigen=false",)
 DEVICE_COUNT = "--xla_force_host_platform_device_count"
 
@@ -91,6 +89,7 @@ def gpu_present(environ=os.environ) -> bool:
 def seed_sharding(n_seeds: int):
     """Shard the seed axis over the largest number of local devices that divides it."""
     import jax
+    import numpy as np
     from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
     devices = jax.local_devices()

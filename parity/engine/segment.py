@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, NamedTuple
 
 import jax
@@ -200,7 +201,15 @@ def all_finite(tree) -> jax.Array:
 
 
 def make_problem(cfg: TrainConfig) -> Problem:
-    support = task.draw_support(cfg)
-    x_test, y_test = task.test_set(cfg, support)
-    check = (x_test[:CHECK_SAMPLES], y_test[:CHECK_SAMPLES]) if cfg.check_every else ()
-    return Problem(support=jnp.asarray(support), test=evaluate.chunk_test_set(x_test, y_test), data=pool.shared_store(cfg), check=check)
+    support = jnp.asarray(task.draw_support(cfg))
+    test, check = _test_set(cfg.task_seed, cfg.test_size, cfg.d, support, CHECK_SAMPLES if cfg.check_every else 0)
+    return Problem(support=support, test=test, data=pool.shared_store(cfg), check=check)
+
+
+@partial(jax.jit, static_argnums=(0, 1, 2, 4))
+def _test_set(task_seed: int, n: int, d: int, support: jax.Array, n_check: int) -> tuple:
+    """The chunked test set and its first n_check samples (the cheap check) in one compiled program:
+    op by op, its dozen small ops cost a compile each."""
+    x_NxD, y_N = task.sample(task.seed_test_key(task_seed), n, d, support)
+    check = (x_NxD[:n_check], y_N[:n_check]) if n_check else ()
+    return evaluate.chunk_test_set(x_NxD, y_N), check

@@ -55,7 +55,11 @@ def flip_labels(key: jax.Array, y_N: jax.Array, p: float) -> jax.Array:
 
 def test_key(cfg: TrainConfig) -> jax.Array:
     """Fixed key of the held-out set: depends on the task only, never on the training seed."""
-    return jax.random.fold_in(jax.random.PRNGKey(cfg.task_seed), 0x7E57)
+    return seed_test_key(cfg.task_seed)
+
+
+def seed_test_key(task_seed: int) -> jax.Array:
+    return jax.random.fold_in(jax.random.PRNGKey(task_seed), 0x7E57)
 
 
 def test_set(cfg: TrainConfig, support: np.ndarray) -> tuple[jax.Array, jax.Array]:

@@ -1,7 +1,9 @@
 """Reading a run's saved checkpoints: the run's config, its index of complete steps, their parameters.
 
 Every problem (a missing or corrupted file, a config that no longer validates) is a ConfigError
-that names the run and the file, raised before any work.
+that names the run and the file, raised before any work. Listing a run's checkpoints reads JSON
+only: JAX, numpy and orbax are imported when parameters are restored (`parity checkpoints`
+never loads them).
 """
 
 from __future__ import annotations
@@ -10,9 +12,6 @@ import asyncio
 import hashlib
 import json
 from pathlib import Path
-
-import jax
-import numpy as np
 
 from parity.config import ConfigError, TrainConfig, from_mapping
 from parity.runs import files as io
@@ -111,6 +110,9 @@ class SavedRun:
 
     def params(self, step: int):
         """Every seed's parameters at `step`, stacked on a leading seed axis (numpy)."""
+        import jax
+        import numpy as np
+
         self.verify(step)
         path = (self.run / CHECKPOINTS / str(step) / ITEM).absolute()
         try:
@@ -120,6 +122,8 @@ class SavedRun:
         return jax.tree.map(np.asarray, restored)
 
     def seed_params(self, step: int, seed_index: int):
+        import jax
+
         return jax.tree.map(lambda a: a[seed_index], self.params(step))
 
     def listing(self) -> dict:
@@ -172,6 +176,8 @@ def _restore_here(path: Path):
     `parity train` saves with one device per core, a `parity sweep` worker sees only its share of
     the cores: orbax refuses to restore onto another topology unless told the target's layout.
     """
+    import jax
+
     checkpointer = _orbax().StandardCheckpointer()
     tree = checkpointer.metadata(path).item_metadata.tree
     device = jax.sharding.SingleDeviceSharding(jax.devices()[0])

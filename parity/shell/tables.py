@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 from rich import box
 from rich.markup import escape
 from rich.table import Table
 
 from parity.shell.render import new_table
+
+if TYPE_CHECKING:  # pandas is only read, never imported here: `parity checkpoints` stays light
+    import pandas as pd
 
 
 def checkpoints_table(listing: dict) -> tuple[Table, list[str]]:

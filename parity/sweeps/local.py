@@ -7,7 +7,9 @@ imports no JAX: only the worker processes do, after setting their XLA flags.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
+import gc
 import multiprocessing
 import os
 import queue as queue_lib
@@ -35,6 +37,7 @@ def _init_worker(events, stop, xla_flags: str) -> None:
     signal.signal(signal.SIGTERM, _on_sigterm)
     _events, _stop = events, stop
     devices.enable_compilation_cache()
+    atexit.register(gc.freeze)  # as in cli.py: the worker's exit skips full collections over JAX's objects
 
 
 def _on_sigterm(signum, frame) -> None:

@@ -1,0 +1,60 @@
+"""`make bench`'s verdicts (benchmarks/report.py): each target met or missed from the measured values."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import report  # noqa: E402
+
+
+def result(train: float, jax: float, parity_short: float, torch_short: float | None, loaded: list[str], util_w100: float) -> dict:
+    return {
+        "date": "2026-12-02",
+        "load_average": "0.50 0.40 0.30",
+        "machine": {"cores": 2, "processor": "x86_64"},
+        "versions": {"jax": "0.10.2", "torch": None},
+        "matmul_peak_gflops": 200.0,
+        "rows": [
+            {
+                "config": "d50 w100",
+                "seeds": 8,
+                "parity_model_steps_per_second": 160_000.0,
+                "torch_model_steps_per_second": None,
+                "parity_utilisation": util_w100,
+            }
+        ],
+        "processes": {
+            "startup": {"jax_import_seconds": jax, "train_defaults_warm_seconds": train, "help_seconds": 0.2},
+            "read_only": {"--help": {"seconds": 0.2, "heavy_modules": []}, "checkpoints RUN": {"seconds": 0.4, "heavy_modules": loaded}},
+            "short_run": {"parity_seconds": parity_short, "torch_seconds": torch_short, "steps": 2000, "width": 1000, "d": 50},
+            "test_suite": {"seconds": 250.0, "passed": True, "last_line": "350 passed in 240.00s"},
+        },
+    }
+
+
+def verdicts(res: dict) -> dict[str, bool | None]:
+    return {t["target"].split(",")[0].split(" (")[0]: t["met"] for t in report.targets(res)}
+
+
+def test_each_target_is_met_or_missed_by_its_measured_value():
+    good = verdicts(result(train=1.4, jax=1.0, parity_short=2.0, torch_short=2.5, loaded=[], util_w100=0.61))
+    assert good == {
+        "`parity train` defaults": True,
+        "`parity --help`": True,
+        "read-only commands": True,
+        "short run": True,
+        "`make test`": True,
+        "engine d50 w100": True,
+    }
+    bad = report.targets(result(train=1.6, jax=1.0, parity_short=3.0, torch_short=2.5, loaded=["jax"], util_w100=0.59))
+    assert [t["met"] for t in bad] == [False, True, False, False, True, True, False]  # throughput 160k >= 150k is met
+    assert "loaded jax" in bad[2]["measured"]
+
+
+def test_a_run_without_torch_leaves_the_short_run_unjudged_and_the_docs_list_every_target():
+    res = result(train=1.4, jax=1.0, parity_short=2.0, torch_short=None, loaded=[], util_w100=0.61)
+    res["targets"] = report.targets(res)
+    assert [t["met"] for t in res["targets"] if t["target"].startswith("short run")] == [None]
+    block = report.markdown(res)
+    assert all(t["target"] in block for t in res["targets"]) and "not measured" in block and "load average 0.50" in block
