@@ -29,10 +29,10 @@ test-all: install
 # KillWait 30 s (SLURM's default): the time a task has from SIGTERM to its next segment boundary.
 test-slurm: install
 ifdef OWN_CLUSTER
-	$(BIN)/pytest -q -m slurm tests/test_cli_slurm.py
+	$(BIN)/pytest -q -m slurm -rs tests/test_cli_slurm.py
 else
 	tests/slurm/cluster.sh install
-	@set -e; trap 'tests/slurm/cluster.sh stop' EXIT; \
+	@set -e; trap 'tests/slurm/cluster.sh stop' EXIT; trap 'exit 130' INT TERM; \
 	PARITY_SLURM_KILL_WAIT=30 tests/slurm/cluster.sh start >/dev/null; \
 	eval "$$(tests/slurm/cluster.sh env)"; \
 	$(BIN)/pytest -q -m slurm -rs tests/test_cli_slurm.py

@@ -179,8 +179,7 @@ def test_slurm_wait_follows_the_array_until_every_task_has_ended(array):
     assert finished == 4 and "sweep: 4 grid points, 0 finished before, 4 to run" in r.stderr
     assert len(re.findall(r"^train task_seed=\d \(\w+\): solved 2/2", r.stderr, re.M)) == 4, r.stderr
     assert "4 runs, 8 seeds" in r.stdout  # the table, printed once the array ended
-    states = wait_until("sacct to record the array", lambda: (s := accounting(job)) and all(v == ["COMPLETED"] for v in s.values()) and s)
-    assert sorted(states) == [f"{job}_0", f"{job}_1"]
+    wait_until("sacct to record the array's end", lambda: accounting(job) == {f"{job}_0": ["COMPLETED"], f"{job}_1": ["COMPLETED"]}, timeout=60)
 
 
 def test_a_grid_larger_than_the_array_parallelism_runs_in_slices(array):
@@ -200,9 +199,15 @@ def submitted_job(r) -> str:
     return re.search(r"submitted \d+ array task\(s\) \(job (\d+)\)", r.stderr).group(1)
 
 
-def interrupted_step(out: Path, task: str, signal_name: str) -> int:
-    pattern = rf"^parity: train task_seed=\d \(\w+\): interrupted at step (\d+) of 100000 \({signal_name}\); resume point saved$"
+def interrupted_step(out: Path, task: str, signal_name: str, restart: str = "") -> int:
+    pattern = rf"^parity: train task_seed=\d \(\w+\): interrupted at step (\d+) of 100000 \({signal_name}\); resume point saved{restart}$"
     return int(wait_until(f"{task} to save its resume point", lambda: re.search(pattern, log(out, task), re.M)).group(1))
+
+
+def start_now(job: str, task: str) -> None:
+    """Skip the wait (cred_expire + 1 s on make test-slurm's cluster, 121 s by default) before a requeued task may start."""
+    wait_until(f"{task} to be requeued", lambda: f"{task} PENDING" in queued(job) or f"{task} RUNNING" in queued(job))
+    subprocess.run(["scontrol", "update", f"jobid={task}", "StartTime=now"], capture_output=True)
 
 
 def test_scancel_of_a_running_task_then_the_same_command_completes_the_grid_with_nothing_lost(work, local_long, submitted):
@@ -217,9 +222,7 @@ def test_scancel_of_a_running_task_then_the_same_command_completes_the_grid_with
     step = interrupted_step(out, f"{job}_0", "SIGTERM")
     assert 0 < step < 100000
     wait_until("the array to leave the queue", lambda: not queued(job), every=0.5)
-    assert wait_until("sacct to record the cancel", lambda: (s := accounting(job)).get(f"{job}_0") == ["CANCELLED"] and s)[f"{job}_1"] == [
-        "COMPLETED"
-    ]
+    wait_until("sacct to record the cancel", lambda: accounting(job) == {f"{job}_0": ["CANCELLED"], f"{job}_1": ["COMPLETED"]}, timeout=60)
 
     again = parity(work, *command)  # the same command: only the cancelled point is submitted
     rerun = submitted_job(again)
@@ -231,7 +234,7 @@ def test_scancel_of_a_running_task_then_the_same_command_completes_the_grid_with
     assert_same_results(work, out, local_long)
 
 
-def test_a_requeued_task_saves_a_resume_point_on_sigterm_and_resumes_from_it(work, local_long, submitted):
+def test_a_requeued_task_saves_a_resume_point_on_sigterm_and_resumes_from_it_and_again_at_its_time_limit(work, local_long, submitted):
     out = work / "requeued"
     proc = parity(work, *LONG, *SLURM, "--slurm-array-parallelism", "2", "--slurm-wait", "--out", str(out), background=True)
     try:
@@ -240,22 +243,31 @@ def test_a_requeued_task_saves_a_resume_point_on_sigterm_and_resumes_from_it(wor
         )
         job = task.split("_")[0]
         submitted.append(job)
-        r = subprocess.run(["scontrol", "requeue", task], capture_output=True, text=True)
+        r = subprocess.run(["scontrol", "requeue", task], capture_output=True, text=True)  # SIGTERM, as preemption sends
         if r.returncode != 0:
             pytest.skip(f"`scontrol requeue {task}` refused here: {r.stderr.strip()}")
         step = interrupted_step(out, task, "SIGTERM")
         assert 0 < step < 100000
         [run] = [p for p in (out / "runs").iterdir() if f"task_seed=1 ({p.name})" in log(out, task)]
         started = (run / "config.json").stat().st_mtime_ns
-        wait_until(f"{task} to be requeued", lambda: f"{task} PENDING" in queued(job) or f"{task} RUNNING" in queued(job))
-        subprocess.run(["scontrol", "update", f"jobid={task}", "StartTime=now"], capture_output=True)  # skip the wait after a requeue
+        start_now(job, task)
+        resumed = rf"^parity: train task_seed=1 \(\w+\): resuming from step {step} \(of 100000\) \[restart 1\]$"
+        wait_until(f"{task} to resume", lambda: re.search(resumed, log(out, task), re.M))
+        # the time-limit signal (submitit's USR2): the task saves, submitit requeues it itself
+        subprocess.run(["scancel", "--signal=USR2", task], check=True)
+        later = interrupted_step(out, task, "SIGUSR2", restart=r" \[restart 1\]")
+        assert step < later < 100000
+        start_now(job, task)
         stdout, stderr = proc.communicate(timeout=TIMEOUT)
     finally:
         proc.kill()
     assert proc.returncode == 0, stderr
-    assert re.search(rf"^parity: train task_seed=1 \(\w+\): resuming from step {step} \(of 100000\) \[restart 1\]$", log(out, task), re.M)
-    assert re.search(r"^parity: train task_seed=1 \(\w+\): ran \[restart 1\]$", log(out, task), re.M)
-    assert (run / "config.json").stat().st_mtime_ns == started  # written only by a fresh start: the run was not started over
-    states = wait_until("sacct to record the requeue", lambda: (s := accounting(job, "--duplicates")) and "REQUEUED" in s.get(task, []) and s)
-    assert states[task][-1] == "COMPLETED"
+    assert re.search(rf"^parity: train task_seed=1 \(\w+\): resuming from step {later} \(of 100000\) \[restart 2\]$", log(out, task), re.M)
+    assert re.search(r"^parity: train task_seed=1 \(\w+\): ran \[restart 2\]$", log(out, task), re.M)
+    assert (run / "config.json").stat().st_mtime_ns == started  # written only by a fresh start: the run was never started over
+    wait_until(
+        "sacct to record both requeues and the end",
+        lambda: accounting(job, "--duplicates").get(task, [])[-3:] == ["REQUEUED", "REQUEUED", "COMPLETED"],
+        timeout=60,
+    )
     assert_same_results(work, out, local_long)
