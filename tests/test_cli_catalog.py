@@ -171,6 +171,12 @@ def narrower_kernel(payload: dict) -> None:
     hidden["kernel"] = hidden["kernel"][:, :, :4]  # width 4 in a width-8 run
 
 
+def past_the_budget(payload: dict) -> None:
+    payload["step"] = 1_000_000
+    for row in payload["history"].values():
+        row["step"] = row["step"] * 0 + 1_000_000
+
+
 def fake_sbatch(tmp, fx):
     """A PATH whose sbatch is installed but refuses every job, as on a machine without a SLURM controller."""
     script = write(tmp / "bin" / "sbatch", "#!/bin/sh\necho 'sbatch: fatal: Could not establish a configuration source' >&2\nexit 1\n")
@@ -639,6 +645,36 @@ CATALOG += [
         f"train {PLAIN_ARGS} --out {{run}}",
         "{run}/resume.msgpack: not a resume point of this run (step 150 does not match its metrics)",
         unfinished_copy(lambda run: edit_resume(run, lambda p: p.update(step=150))),
+    ),
+    bad(
+        "resume a resume point past the budget",
+        f"train {PLAIN_ARGS} --out {{run}}",
+        "{run}/resume.msgpack: not a resume point of this run (step 1000000 past --steps 200)",
+        unfinished_copy(lambda run: edit_resume(run, past_the_budget)),
+    ),
+    bad(
+        "resume a run whose lock is a directory",
+        f"train {PLAIN_ARGS} --out {{run}}",
+        "{run}/.lock is a directory",
+        unfinished_copy(lambda run: (run / outdir.LOCK).unlink() or (run / outdir.LOCK).mkdir()),
+    ),
+    bad(
+        "sweep into a directory whose results lock is a directory",
+        "sweep train --d 10 --k 2 --out {root}",
+        "{root}/.results.lock is not a file",
+        lambda tmp, fx: sweep_copy(tmp, fx, lambda root, run: (root / results.LOCK).unlink() or (root / results.LOCK).mkdir()),
+    ),
+    bad(
+        "results csv over another run's metrics",
+        "results {sweep} --csv {run}/metrics.parquet",
+        "--csv {run}/metrics.parquet: would overwrite metrics.parquet of the parity run {run}",
+        lambda tmp, fx: {"run": copy(fx.plain, tmp)},
+    ),
+    bad(
+        "results csv into another run's checkpoints",
+        "results {sweep} --csv {run}/checkpoints/rows.csv",
+        "would overwrite checkpoints/rows.csv of the parity run {run}",
+        lambda tmp, fx: {"run": copy(fx.teacher, tmp)},
     ),
     bad(
         "distill auto with a garbage probe table",

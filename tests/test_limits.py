@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
 
 import numpy as np
 import pytest
 
 from parity import limits
 from parity.config import TrainConfig, validate
-from parity.engine import loop
 from parity.errors import ConfigError
 
 
@@ -45,14 +43,3 @@ def test_the_largest_seed_is_not_the_seed_it_would_wrap_to():
     top = np.asarray(jax.random.PRNGKey(limits.MAX_SEED))
     assert not np.array_equal(top, np.asarray(jax.random.PRNGKey(0)))
     assert np.array_equal(np.asarray(jax.random.PRNGKey(2**32)), np.asarray(jax.random.PRNGKey(0)))
-
-
-def test_segment_ends_of_the_longest_run_are_generated_as_needed():
-    cfg = TrainConfig(steps=limits.MAX_STEPS, eval_every=1)
-    ends = loop.segment_ends(cfg, iter(range(5, limits.MAX_STEPS, 7)))
-    assert list(itertools.islice(ends, 6)) == [1, 2, 3, 4, 5, 6]  # no list of 2^31 entries was built first
-
-
-def test_segment_ends_merge_extra_ends_once_each_and_end_at_the_budget():
-    cfg = TrainConfig(steps=1000, eval_every=300)
-    assert list(loop.segment_ends(cfg, [0, 100, 300, 300, 1000, 2000])) == [100, 300, 600, 900, 1000]

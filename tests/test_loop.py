@@ -1,11 +1,12 @@
 import dataclasses
+import itertools
 
 import jax
 import numpy as np
 import pytest
 
 from parity.config import TrainConfig
-from parity.engine import data
+from parity.engine import data, loop
 from parity.engine.loop import train
 from parity.engine.model import first_layer
 from parity.engine.segment import Engine, make_problem
@@ -137,3 +138,14 @@ def test_running_seeds_in_groups_equals_running_them_together():
     one_by_one = train(cfg, engine=Engine(cfg, group_size=1))
     for key in ("train_loss", "test_acc", "w_change_inf"):
         np.testing.assert_allclose(history_array(together, key), history_array(one_by_one, key), rtol=1e-5, atol=1e-6)
+
+
+def test_segment_ends_of_the_longest_run_are_generated_as_needed():
+    cfg = TrainConfig(steps=2**31 - 1, eval_every=1)
+    ends = loop.segment_ends(cfg, iter(range(5, 2**31 - 1, 7)))
+    assert list(itertools.islice(ends, 6)) == [1, 2, 3, 4, 5, 6]  # no list of 2^31 entries was built first
+
+
+def test_segment_ends_merge_extra_ends_once_each_and_end_at_the_budget():
+    cfg = TrainConfig(steps=1000, eval_every=300)
+    assert list(loop.segment_ends(cfg, [0, 100, 300, 300, 1000, 2000])) == [100, 300, 600, 900, 1000]

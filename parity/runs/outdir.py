@@ -42,6 +42,8 @@ def check_run_dir(out: Path, overwrite: bool, run_hash: str | None = None, flag:
     io.check_path(out, flag)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{flag} {out}: exists and is not a directory")
+    if (out / LOCK).is_dir():
+        raise ConfigError(f"{flag} {out}: {out / LOCK} is a directory; parity keeps its lock file there")
     if not out.exists() or all(is_leftover(name) for name in _entries(out, flag)):
         if writable:
             io.check_writable(out, flag)
@@ -88,6 +90,14 @@ def clear_run(out: Path) -> None:
 
 def real(path: Path) -> Path:
     return Path(os.path.realpath(path))
+
+
+def check_not_owned(path: Path, flag: str) -> None:
+    """An export (a --csv file) must not land on a file parity keeps in a run directory (real paths compared)."""
+    target = real(path)
+    run = next((d for d in target.parents if (d / io.CONFIG).is_file()), None)
+    if run is not None and ((target.parent == run and target.name in OWNED) or target.relative_to(run).parts[0] == CHECKPOINTS):
+        raise ConfigError(f"{flag} {path}: would overwrite {target.relative_to(run)} of the parity run {run}; choose another file")
 
 
 def check_apart(out: Path, other: Path, what: str, flag: str = "--out") -> None:

@@ -31,8 +31,11 @@ def save(run_dir: Path, checkpoint: Checkpoint) -> None:
     io.atomic_write_bytes(Path(run_dir) / RESUME, serialization.msgpack_serialize(payload))
 
 
-def load(run_dir: Path, template: SeedState) -> Checkpoint | None:
-    """The saved checkpoint, shaped like `template` (a freshly initialised state); None if absent."""
+def load(run_dir: Path, template: SeedState, steps: int | None = None) -> Checkpoint | None:
+    """The saved checkpoint, shaped like `template` (a freshly initialised state); None if absent.
+
+    steps: the run's budget, which the saved step must not pass.
+    """
     path = Path(run_dir) / RESUME
     if not path.is_file():
         return None
@@ -44,7 +47,7 @@ def load(run_dir: Path, template: SeedState) -> Checkpoint | None:
         step, train_seconds = int(payload["step"]), float(payload["train_seconds"])
     except Exception as err:  # a truncated or foreign file: say which, never a raw traceback
         raise io.CorruptFile(f"{path}: cannot be read as a resume checkpoint ({type(err).__name__}); delete it to start over") from None
-    problem = _mismatch(want, state, history, step)
+    problem = _mismatch(want, state, history, step) or (f"step {step} past --steps {steps}" if steps is not None and step > steps else None)
     if problem:
         raise io.CorruptFile(f"{path}: not a resume point of this run ({problem}); delete it to start over")
     return Checkpoint(state=state._replace(data=template.data), step=step, history=history, train_seconds=train_seconds)

@@ -71,7 +71,7 @@ def run_train(
         teacher = prepare(cfg)  # every teacher problem is found before a file is written
     same_run = not fresh and out.is_dir() and io.run_id(out) == cfg.run_hash
     hooks = run_hooks(cfg, out, engine, teacher)
-    start = resume.load(out, hooks.engine.init(cfg.seed_values)) if same_run and hooks.resumable else None
+    start = resume.load(out, hooks.engine.init(cfg.seed_values), cfg.steps) if same_run and hooks.resumable else None
     if start is not None:
         hooks.check_resume(io.read_json(out / io.CONFIG))  # e.g. a teacher changed since: refused before anything changes
     out.mkdir(parents=True, exist_ok=True)

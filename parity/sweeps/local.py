@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import queue as queue_lib
 import signal
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable
 
@@ -21,6 +22,7 @@ from parity.engine import devices
 from parity.errors import Interrupted
 from parity.sweeps.points import Point, run_point
 
+BUSY_POLL_SECONDS = 1.0
 _events = None  # the worker's queue to the parent (progress events)
 _stop = None  # the parent's stop event: set, every run stops at its next segment boundary (resume point saved)
 _terminated = False  # a SIGTERM sent to the worker itself (e.g. to the whole process group)
@@ -61,10 +63,14 @@ def _local_task(point: Point, block: bool) -> tuple[str, dict | None]:
     def on_segment(report) -> None:
         _events.put((point.index, report.step, report.steps_total, int(report.reached.sum()), int(report.diverged.sum())))
 
-    if _should_stop():  # queued before the sweep was asked to stop: never started, nothing to save
-        return "stopped", None
-    _events.put((point.index, 0, point.cfg.steps, 0, 0))
-    return run_point(point, block, on_segment, should_stop=_should_stop)
+    while True:  # a busy point (another sweep runs it) is polled, not waited on, so that a stop is heard
+        if _should_stop():  # queued before the sweep was asked to stop: never started, nothing to save
+            return "stopped", None
+        _events.put((point.index, 0, point.cfg.steps, 0, 0))
+        status, summary = run_point(point, False, on_segment, should_stop=_should_stop)
+        if status != "busy" or not block:
+            return status, summary
+        time.sleep(BUSY_POLL_SECONDS)
 
 
 def run_local(todo: list[Point], workers: int, progress, single_thread: bool = True, should_stop: Callable[[], bool] | None = None) -> list[str]:

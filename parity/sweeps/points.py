@@ -73,8 +73,9 @@ def check_sweep_dir(root: Path, flag: str = "--out") -> None:
 
 
 def check_layout(root: Path, label: str) -> None:
-    """runs/ a directory and results.parquet a file, where they exist."""
-    for name, is_kind, kind in ((results.RUNS, Path.is_dir, "a directory"), (results.RESULTS, Path.is_file, "a file")):
+    """runs/ a directory, results.parquet and its lock files, where they exist."""
+    layout = ((results.RUNS, Path.is_dir, "a directory"), (results.RESULTS, Path.is_file, "a file"), (results.LOCK, Path.is_file, "a file"))
+    for name, is_kind, kind in layout:
         if (root / name).exists() and not is_kind(root / name):
             raise ConfigError(f"{label}: {root / name} is not {kind}; parity writes {kind} there")
 
@@ -85,6 +86,7 @@ def check_export(path: Path, root: Path, flag: str) -> None:
     target = outdir.real(path)
     if target == outdir.real(root / results.RESULTS) or outdir.real(root / results.RUNS) in target.parents:
         raise ConfigError(f"{flag} {path}: would overwrite a file of the sweep {root}; choose a file outside its runs/ and results.parquet")
+    outdir.check_not_owned(path, flag)
 
 
 def check_before_run(sweep: Sweep, root: Path) -> list[Point]:
