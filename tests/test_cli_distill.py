@@ -65,7 +65,9 @@ def test_two_stage_from_auto_uses_a_checkpoint_inside_the_transition_then_the_fi
     accuracy = {e["step"]: e["test_acc"][1] for e in index}
     auto = json.loads((tmp_path / "s" / "config.json").read_text())["distill"]["auto"]
     inside = [s for s, a in accuracy.items() if 0.55 < a < 0.99]
-    assert auto["step"] in inside and auto["window_test_acc"] == {str(s): accuracy[s] for s in range(auto["window"][0], auto["window"][1] + 1) if s in accuracy}
+    assert auto["step"] in inside and auto["window_test_acc"] == {
+        str(s): accuracy[s] for s in range(auto["window"][0], auto["window"][1] + 1) if s in accuracy
+    }
     assert abs(auto["test_acc"] - auto["middle"]) == min(abs(accuracy[s] - auto["middle"]) for s in inside)
     assert auto["rule"] and auto["source"] == "checkpoints/index.json"
     assert f"--teacher-step auto: teacher seed 1, checkpoint {auto['step']} (test accuracy" in r.err  # one line on the terminal
