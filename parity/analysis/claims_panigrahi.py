@@ -92,34 +92,19 @@ def claim_degree1_collapses(probe: pd.DataFrame, share: float = 0.25) -> Claim:
     return Claim("panigrahi-degree1-collapses", source, text, each, holds)
 
 
-def claim_helps(labels: Iterable, arm: Iterable, key: str, name: str, confidence: float = 0.95) -> Claim:
-    return claim_sooner(
-        labels,
-        arm,
-        key=key,
-        source=f"{PAPER}, Fig. 1 and Sec. 3",
-        text=f"{name} students reach 99% test accuracy sooner than labels-only students",
-        confidence=confidence,
-        unit="steps",
-    )
+def claim_helps(labels: Iterable, arm: Iterable, key: str, name: str) -> Claim:
+    text = f"{name} students reach 99% test accuracy sooner than labels-only students"
+    return claim_sooner(labels, arm, key=key, source=f"{PAPER}, Fig. 1 and Sec. 3", text=text, unit="steps")
 
 
 def claim_no_help(labels: Iterable, arm: Iterable, key: str, name: str, source: str, within: float = 1.5) -> Claim:
-    return claim_within(
-        labels, arm, key=key, source=source, text=f"{name} students are no faster than labels-only students (within {within:g}x)", within=within
-    )
+    text = f"{name} students are no faster than labels-only students (within {within:g}x)"
+    return claim_within(labels, arm, key=key, source=source, text=text, within=within)
 
 
-def claim_only_mid_helps(mid: Iterable, other: Iterable, key: str, other_name: str, confidence: float = 0.95) -> Claim:
-    return claim_sooner(
-        other,
-        mid,
-        key=key,
-        source=f"{PAPER}, Sec. 5 (one checkpoint is enough)",
-        text=f"the mid-transition checkpoint's students reach 99% sooner than the {other_name} checkpoint's",
-        confidence=confidence,
-        unit="steps",
-    )
+def claim_only_mid_helps(mid: Iterable, other: Iterable, key: str, other_name: str) -> Claim:
+    text = f"the mid-transition checkpoint's students reach 99% sooner than the {other_name} checkpoint's"
+    return claim_sooner(other, mid, key=key, source=f"{PAPER}, Sec. 5 (one checkpoint is enough)", text=text, unit="steps")
 
 
 def claim_before_teacher(students: Iterable, teacher_steps: float, confidence: float = 0.95) -> Claim:
