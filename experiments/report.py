@@ -41,11 +41,12 @@ def write(mode: str, dirs: dict[str, Path], steps, timings: dict, info: dict, ta
     """
     figures = target / "figures"
     figures.mkdir(parents=True, exist_ok=True)
-    body, verdicts, times = [], [], {}
+    body, verdicts, times, cpu = [], [], {}, {}
     for number, title in EXPERIMENTS.items():
         mine = [s for s in steps if s.experiment == number]
         recorded = [timings.get(s.text, {}).get("seconds") for s in mine]
         times[title] = sum(t for t in recorded if t is not None) if any(t is not None for t in recorded) else None
+        cpu[title] = sum(timings.get(s.text, {}).get("cpu_seconds") or 0 for s in mine)
         lines, found = [], []
         for build in SECTIONS[number]:
             part = build(dirs, figures)
@@ -80,12 +81,13 @@ def write(mode: str, dirs: dict[str, Path], steps, timings: dict, info: dict, ta
         f"{info.get('processor')}, {info.get('cores')} cores, {info.get('platform')}; JAX backend {info.get('backend')}. "
         "Versions: " + ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items()) + ".",
         "",
-        "| experiment | wall time |",
-        "|---|---|",
-        *[f"| {title} | {_seconds(t) if t is not None else 'n/a'} |" for title, t in times.items()],
-        f"| all (sum) | {_seconds(sum(t for t in times.values() if t))} |",
+        "| experiment | wall time | CPU time |",
+        "|---|---|---|",
+        *[f"| {title} | {_seconds(t) if t is not None else 'n/a'} | {_seconds(cpu[title]) if cpu[title] else 'n/a'} |" for title, t in times.items()],
+        f"| all (sum) | {_seconds(sum(t for t in times.values() if t))} | {_seconds(sum(cpu.values()))} |",
         "",
-        "Wall time per experiment is the sum of its commands' times when they last did work (the runs under "
+        "Wall and CPU time (user + system of the commands' processes: what the other load on a shared machine does not "
+        "inflate) per experiment are the sums over its commands when they last did work (the runs under "
         "`reports/runs/shared/` are shared by the quick and the full version and count in both). The machine may be shared: "
         f"load average {_load(info.get('load_average_start'))} at the start and {_load(info.get('load_average_end'))} at the end of the "
         f"last invocation, which took {_seconds(info.get('wall_seconds', 0))} ({_seconds(info.get('cpu_seconds', 0))} of CPU time in its commands).",
