@@ -85,6 +85,8 @@ def _distill(ctx: typer.Context, config: Optional[Path], out: Optional[Path], ov
 
     cfg, record = distill.student(opts.given_values(ctx, config, fields))
     teacher = distill.prepare(cfg, record)
+    if teacher.auto:  # which checkpoint `auto` chose and why (config.json keeps the whole record)
+        print(f"--teacher-step auto: teacher seed {cfg.teacher_seed}, {teacher.auto['reason']}", file=sys.stderr)
     opts.check_memory(cfg, teacher)
     out = opts.resolve_out(cfg, out, overwrite, reads=(teacher.saved.run, "teacher run"))
     if not teacher.finished:

@@ -19,7 +19,8 @@ EXPERIMENTS = {
 }
 SUBCOMMANDS = ("train", "sweep", "probe")  # what the presets may run
 KEYS = {"full": "# Command:", "quick": "# Quick:"}
-HEADER = ("# Question:", "# Command:", "# Quick:", "# Runtime:", "# Expected:")  # every preset states these
+HEADER = ("# Question:", "# Command:", "# Quick:", "# Runtime:", "# Expected:")
+REQUIRED = ("# Question:", "# Command:", "# Runtime:", "# Expected:")  # every preset states these; no `# Quick:`: full only
 NOTES = ("# Tried:",)  # optional: regimes tried while choosing the preset
 
 

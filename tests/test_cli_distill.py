@@ -58,16 +58,36 @@ def test_distill_progressive_writes_the_schedule_and_the_teacher_of_each_segment
     assert set(json.loads(r.out)) >= {"steps_to_target", "median_steps_to_target"}
 
 
-def test_two_stage_from_auto_uses_the_probes_peak_then_the_final_teacher(run_cli, probed, tmp_path):
-    assert run_cli("probe", probed, "--samples", "20000").code == 0
-    r = run_cli("distill", "--teacher", probed, "--teacher-step", "auto:300,final", "--teacher-seed", "1", *STUDENT, "--out", "s", "--json")
+def test_two_stage_from_auto_uses_a_checkpoint_inside_the_transition_then_the_final_teacher(run_cli, teacher, tmp_path):
+    r = run_cli("distill", "--teacher", teacher, "--teacher-step", "auto:300,final", "--teacher-seed", "1", *STUDENT, "--out", "s", "--json")
     assert r.code == 0, r.err
-    table = pd.read_parquet(probed / "probe.parquet")
-    curve = table[(table.seed_index == 1) & (table.degree == 1)].set_index("step").in_support
+    index = json.loads((teacher / CHECKPOINTS / INDEX).read_text())["checkpoints"]
+    accuracy = {e["step"]: e["test_acc"][1] for e in index}
+    auto = json.loads((tmp_path / "s" / "config.json").read_text())["distill"]["auto"]
+    inside = [s for s, a in accuracy.items() if 0.55 < a < 0.99]
+    assert auto["step"] in inside and auto["window_test_acc"] == {
+        str(s): accuracy[s] for s in range(auto["window"][0], auto["window"][1] + 1) if s in accuracy
+    }
+    assert abs(auto["test_acc"] - auto["middle"]) == min(abs(accuracy[s] - auto["middle"]) for s in inside)
+    assert auto["rule"] and auto["source"] == "checkpoints/index.json"
+    assert f"--teacher-step auto: teacher seed 1, checkpoint {auto['step']} (test accuracy" in r.err  # one line on the terminal
     distill = json.loads((tmp_path / "s" / "config.json").read_text())["distill"]
-    assert distill["auto"]["step"] == curve.idxmax() and distill["auto"]["source"] == "probe.parquet"
-    final = int(table.step.max())
-    assert [(s["start"], s["end"], s["teacher_step"]) for s in distill["schedule"]] == [(0, 300, curve.idxmax()), (300, 600, final)]
+    assert [(s["start"], s["end"], s["teacher_step"]) for s in distill["schedule"]] == [(0, 300, auto["step"]), (300, 600, max(accuracy))]
+
+
+def test_auto_without_a_transition_in_the_saved_steps_is_an_error(run_cli, probed, tmp_path):
+    """A teacher whose saved accuracies never leave chance (index.json edited): one line, exit 2, nothing written."""
+    path = probed / CHECKPOINTS / INDEX
+    index = json.loads(path.read_text())
+    for entry in index["checkpoints"]:
+        entry["test_acc"] = [0.5 for _ in entry["test_acc"]]
+    path.write_text(json.dumps(index))
+    before = tree_snapshot(tmp_path)
+    r = run_cli("distill", "--teacher", probed, "--teacher-step", "auto", *STUDENT, "--out", "s")
+    assert r.code == 2 and r.err.count("\n") == 1
+    assert r.err.startswith("error: --teacher-step auto: teacher seed 0 of") and "no phase transition in its saved steps" in r.err
+    assert "never reaches the target 0.99 (best 0.500" in r.err
+    assert tree_snapshot(tmp_path) == before
 
 
 def test_train_does_not_expose_distillation_options(run_cli):

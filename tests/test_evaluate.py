@@ -16,3 +16,7 @@ def test_weight_movement_columns_are_the_mean_change_of_the_support_rows_and_of_
     np.testing.assert_allclose(last["w_support_change"], change_SxDxH[:, on].mean(axis=(1, 2)), rtol=1e-5)
     np.testing.assert_allclose(last["w_offsupport_change"], change_SxDxH[:, ~on].mean(axis=(1, 2)), rtol=1e-5)
     np.testing.assert_allclose(last["w_change_inf"], change_SxDxH.max(axis=(1, 2)), rtol=1e-6)
+
+    w_SxDxH = np.abs(np.asarray(first_layer(result.state.params)))
+    margin_SxH = w_SxDxH[:, on].min(axis=1) / w_SxDxH[:, ~on].max(axis=1)
+    np.testing.assert_allclose(last["w_support_margin"], margin_SxH.max(axis=1), rtol=1e-5)

@@ -38,7 +38,8 @@ def evaluate(apply_fn, params, loss_name: str, test) -> tuple[jax.Array, jax.Arr
 
 
 def hidden_progress(params, w0_DxH: jax.Array, support: jax.Array) -> dict[str, jax.Array]:
-    """||W_t - W_0||_inf, mean |W| and mean |W_t - W_0| on and off the support rows, ||a||_2 / ||W||_F."""
+    """||W_t - W_0||_inf, mean |W| and mean |W_t - W_0| on and off the support rows, ||a||_2 / ||W||_F,
+    and the per-neuron margin of the support weights over all the others (Barak et al.'s single-neuron view)."""
     w_DxH = first_layer(params)
     d = w_DxH.shape[0]
     k = support.shape[0]
@@ -56,4 +57,15 @@ def hidden_progress(params, w0_DxH: jax.Array, support: jax.Array) -> dict[str, 
         "w_support_change": change_on / on_count,
         "w_offsupport_change": (jnp.sum(change) - change_on) / max(off_count, 1),
         "a_over_w": jnp.linalg.norm(second_layer(params)) / jnp.linalg.norm(w_DxH),
+        "w_support_margin": support_margin(abs_w, support),
     }
+
+
+def support_margin(abs_w_DxH: jax.Array, support: jax.Array) -> jax.Array:
+    """max over neurons h of min_{i in S} |W_ih| / max_{j not in S} |W_jh|: above 1 once some neuron's
+    support weights are all larger than every other weight of that neuron."""
+    d = abs_w_DxH.shape[0]
+    on = jnp.zeros(d, bool).at[support].set(True)
+    smallest_on_H = jnp.min(jnp.where(on[:, None], abs_w_DxH, jnp.inf), axis=0)
+    largest_off_H = jnp.max(jnp.where(on[:, None], -jnp.inf, abs_w_DxH), axis=0)
+    return jnp.max(smallest_on_H / jnp.maximum(largest_off_H, 1e-30))

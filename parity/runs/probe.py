@@ -134,18 +134,6 @@ def probe_run(saved, samples: int = DEFAULT_SAMPLES, on_progress: Callable[[int,
     return {name: np.asarray(values) for name, values in rows.items()}
 
 
-def degree1_curve(saved, seed_index: int, samples: int = TRAINING_SAMPLES) -> dict[int, float]:
-    """Mean degree-1 in-support correlation of one seed at every checkpoint."""
-    from parity.engine.model import build_model
-
-    cfg = saved.cfg
-    subsets = probe_subsets(cfg.d, task.draw_support(cfg), 1, N_CONTROLS, cfg.task_seed)
-    masks = jnp.asarray(subsets.masks_SxD)
-    apply_fn = build_model(cfg).apply
-    probe = jax.jit(lambda params: sample_correlations(apply_fn, params, masks, cfg.d, probe_key(cfg), samples))
-    return {step: by_degree(np.asarray(probe(saved.seed_params(step, seed_index))), subsets, 1)[0] for step in saved.steps}
-
-
 # ----- during training: --probe-every -----
 class TrainingProbe:
     """Adds degree-1 correlations to the metrics rows at every --probe-every step (an on_segment hook)."""

@@ -18,7 +18,6 @@ from parity import teacher_spec as schedule
 from parity.config import ConfigError, TrainConfig, coerce, field_keys, flag_of, from_mapping
 from parity.engine.segment import Problem
 from parity.runs import files as io
-from parity.runs import outdir
 from parity.runs.saved import SavedRun, read_run_record, run_config
 
 TASK_FIELDS = ("d", "k", "task_seed", "support")  # the student's task is the teacher's
@@ -157,17 +156,13 @@ def prepare(cfg: TrainConfig, record: dict | None = None) -> Teacher:
 def check(cfg: TrainConfig, record: dict | None = None) -> None:
     """What `prepare` checks, without restoring parameters (a sweep checks every point this way).
 
-    The checkpoints a fixed SPEC names are verified against their digests; `auto` is resolved
-    when the run starts (it may need to measure the probe).
+    The checkpoints the SPEC names (`auto` resolved from the saved accuracies) are verified against
+    their digests.
     """
     saved, spec = _checked(cfg, record)
-    if not spec.needs_auto:
-        for span in schedule.resolve(spec, saved.steps, cfg.steps, cfg.teacher_multiplier):
-            saved.verify(span.teacher_step)
-    elif (saved.run / outdir.PROBE).exists():  # a damaged probe table is named now, not later by a sweep's worker
-        from parity.runs import probe
-
-        probe.read_table(saved.run / probe.TABLE, saved.label)
+    auto = auto_step(saved, cfg.teacher_seed)["step"] if spec.needs_auto else None
+    for span in schedule.resolve(spec, saved.steps, cfg.steps, cfg.teacher_multiplier, auto):
+        saved.verify(span.teacher_step)
 
 
 def _checked(cfg: TrainConfig, record: dict | None) -> tuple[SavedRun, schedule.Spec]:
@@ -188,21 +183,68 @@ def _checked(cfg: TrainConfig, record: dict | None) -> tuple[SavedRun, schedule.
     return saved, schedule.parse_spec(cfg.teacher_step)
 
 
+AUTO_CHANCE = 0.55  # test accuracy still at chance (as the report's claims read it)
+AUTO_RULE = "closest to the middle accuracy (chance + target) / 2 among the checkpoints of the transition"
+
+
+class NoTransition(ValueError):
+    """The teacher's saved accuracies hold no phase transition (the message says why)."""
+
+
 def auto_step(saved: SavedRun, seed_index: int) -> dict:
-    """The checkpoint where the teacher's mean degree-1 in-support correlation peaks.
+    """`auto`: a checkpoint inside the teacher seed's phase transition, chosen from its own test accuracy.
 
-    From the run's probe.parquet (`parity probe`) when it has this seed; else measured now.
+    The accuracies are those index.json saved with every checkpoint; the rule is `pick_in_transition`.
+    A teacher without a transition in its saved steps is a ConfigError that says why.
     """
-    from parity.runs import probe  # deferred: probe reads checkpoints, which import this layer's runner
+    accuracy = {step: float(saved.test_acc(step)[seed_index]) for step in saved.steps}
+    try:
+        return pick_in_transition(accuracy, saved.cfg.target_acc)
+    except NoTransition as why:
+        raise ConfigError(
+            f"--teacher-step auto: teacher seed {seed_index} of {saved.run} has no phase transition in its saved steps: {why}; "
+            "give a saved STEP instead (parity checkpoints lists them with their accuracy)"
+        ) from None
 
-    curve, source = None, "measured"
-    table_path = saved.run / probe.TABLE
-    if table_path.exists():
-        table = probe.read_table(table_path, saved.label)
-        rows = table[(table.seed_index == seed_index) & (table.degree == 1)]
-        if set(rows.step) == set(saved.steps):
-            curve, source = dict(zip(rows.step.astype(int), rows.in_support.astype(float))), probe.TABLE
-    if curve is None:
-        curve = probe.degree1_curve(saved, seed_index)
-    step = max(curve, key=lambda s: (curve[s], -s))
-    return {"step": int(step), "degree1_in_support": float(curve[step]), "source": source}
+
+def pick_in_transition(accuracy: dict[int, float], target: float, chance: float = AUTO_CHANCE) -> dict:
+    """The checkpoint of a transition whose accuracy is closest to (chance + target) / 2 (ties: the earlier).
+
+    The transition: the saved steps strictly between the last one at or below `chance` before the
+    first one at or above `target`, and that one; so every accuracy in it lies strictly between chance
+    and target (Panigrahi et al. pick their mid-transition checkpoint by accuracy, about 0.75).
+    Returns the record config.json keeps under distill.auto; raises NoTransition.
+    """
+    steps = sorted(accuracy)
+    reached = [s for s in steps if accuracy[s] >= target]
+    if not reached:
+        best = max(steps, key=lambda s: accuracy[s])
+        raise NoTransition(f"its test accuracy never reaches the target {target:g} (best {accuracy[best]:.3f}, at step {best})")
+    end = reached[0]
+    at_chance = [s for s in steps if s < end and accuracy[s] <= chance]
+    if not at_chance:
+        raise NoTransition(f"its test accuracy is above chance ({chance:g}) at every saved step before it reaches {target:g} (step {end})")
+    start = at_chance[-1]
+    window = [s for s in steps if start < s < end]
+    if not window:
+        raise NoTransition(
+            f"no saved step lies between step {start} (accuracy {accuracy[start]:.3f}) and step {end} ({accuracy[end]:.3f}); save more often"
+        )
+    middle = (chance + target) / 2
+    step = min(window, key=lambda s: (abs(accuracy[s] - middle), s))
+    reason = (
+        f"checkpoint {step} (test accuracy {accuracy[step]:.3f}): of the {len(window)} saved steps {window[0]}-{window[-1]} whose "
+        f"accuracy lies strictly between chance {chance:g} and the target {target:g}, the one closest to {middle:.2f}"
+    )
+    return {
+        "step": int(step),
+        "test_acc": accuracy[step],
+        "rule": AUTO_RULE,
+        "chance": chance,
+        "target": target,
+        "middle": middle,
+        "window": [int(window[0]), int(window[-1])],
+        "window_test_acc": {str(s): accuracy[s] for s in window},
+        "source": "checkpoints/index.json",
+        "reason": reason,
+    }
