@@ -1,4 +1,4 @@
-"""The shell of `parity sweep`, `parity results` and `parity plot`: options, input checks, output.
+"""The shell of `parity sweep`: its options, input checks, the run or dry run, and its output (results and plots: browse.py).
 
 Every check runs before anything is launched or written; heavy imports wait until needed.
 """
