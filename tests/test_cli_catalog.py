@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import pandas as pd
 import pytest
 from conftest import tree_snapshot
 from distill_helpers import trained_teacher
@@ -101,6 +100,14 @@ def teacher_copy(tmp, fx, damage):
     run = copy(fx.teacher, tmp, "t")
     last = index_of(run)["checkpoints"][-1]["step"]
     return {"run": run, "last": last, "victim": damage(run, last)}
+
+
+def at_chance(run, last):
+    """The teacher's index says every checkpoint sits at chance: `auto` finds no transition (its accuracies come from there)."""
+    index = index_of(run)
+    for entry in index["checkpoints"]:
+        entry["test_acc"] = [0.5 for _ in entry["test_acc"]]
+    write(run / "checkpoints" / "index.json", json.dumps(index))
 
 
 def sweep_copy(tmp, fx, damage=lambda root, run: None):
@@ -677,22 +684,16 @@ CATALOG += [
         lambda tmp, fx: {"run": copy(fx.teacher, tmp)},
     ),
     bad(
-        "distill auto with a garbage probe table",
+        "distill auto with a teacher that never leaves chance",
         "distill --teacher {run} --teacher-step auto",
-        "{run}/probe.parquet cannot be read as a probe table",
-        lambda tmp, fx: teacher_copy(tmp, fx, lambda run, last: write(run / "probe.parquet", b"PAR1 garbage")),
+        "--teacher-step auto: teacher seed 0 of {run} has no phase transition in its saved steps: its test accuracy never reaches the target",
+        lambda tmp, fx: teacher_copy(tmp, fx, at_chance),
     ),
     bad(
-        "distill auto with a probe table without columns",
-        "distill --teacher {run} --teacher-step auto",
-        "{run}/probe.parquet is not a probe table (no numeric column 'step')",
-        lambda tmp, fx: teacher_copy(tmp, fx, lambda run, last: pd.DataFrame({"x": [1]}).to_parquet(run / "probe.parquet")),
-    ),
-    bad(
-        "sweep distill auto with a garbage probe table",
+        "sweep distill auto with a teacher that never leaves chance",
         "sweep distill --teacher {run} --teacher-step auto --out o",
-        "{run}/probe.parquet cannot be read as a probe table",
-        lambda tmp, fx: teacher_copy(tmp, fx, lambda run, last: write(run / "probe.parquet", b"PAR1 garbage")),
+        "has no phase transition in its saved steps",
+        lambda tmp, fx: teacher_copy(tmp, fx, at_chance),
     ),
     bad(
         "probe into a probe.parquet that is a directory",

@@ -92,22 +92,6 @@ def batched_probe(cfg: TrainConfig, apply_fn, subsets: Subsets, samples: int):
 TABLE_COLUMNS = ("step", "seed", "seed_index", "degree", "in_support", "control", "test_acc")
 
 
-def read_table(path, label: str):
-    """A run's probe.parquet as a DataFrame, or a CorruptFile naming it (garbage, missing columns)."""
-    import pandas as pd
-
-    from parity.errors import CorruptFile
-
-    try:
-        table = pd.read_parquet(path)
-    except Exception as err:  # pyarrow raises many types for a damaged file
-        raise CorruptFile(f"{label}: {path} cannot be read as a probe table ({type(err).__name__}); delete it or run `parity probe` again") from None
-    wrong = [c for c in TABLE_COLUMNS if c not in table.columns or not pd.api.types.is_numeric_dtype(table[c])]
-    if wrong:
-        raise CorruptFile(f"{label}: {path} is not a probe table (no numeric column {wrong[0]!r}); delete it or run `parity probe` again")
-    return table
-
-
 def probe_run(saved, samples: int = DEFAULT_SAMPLES, on_progress: Callable[[int, int], None] | None = None) -> dict[str, np.ndarray]:
     """One row per checkpoint, seed and degree: the columns of probe.parquet.
 
