@@ -60,3 +60,11 @@ def run_cli(capsys, monkeypatch, tmp_path, compilation_cache):
 def tree_snapshot(root: Path) -> dict[str, float]:
     """Every file under root with its mtime: 'nothing created or changed' is equality (a symbolic link's own mtime)."""
     return {str(p.relative_to(root)): p.lstat().st_mtime_ns for p in sorted(root.rglob("*"))}
+
+
+def flags(*switches: str, **options) -> list[str]:
+    """Command-line flags from options (eval_every=100 -> --eval-every 100), then bare switches ("--json")."""
+    out: list[str] = []
+    for name, value in options.items():
+        out += [f"--{name.replace('_', '-')}", str(value)]
+    return out + list(switches)

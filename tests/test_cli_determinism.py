@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from conftest import flags as cli_flags
 from distill_helpers import trained_teacher
 
 REPO = Path(__file__).resolve().parent.parent
@@ -29,29 +30,7 @@ def read(run: Path) -> tuple[dict, pd.DataFrame]:
 
 def test_a_learning_rate_that_blows_up_some_seeds_records_them_and_the_run_finishes(run_cli, tmp_path):
     # square loss at lr 0.7 sits on the edge of stability: which seeds blow up depends on their initialisation
-    r = run_cli(
-        "train",
-        "--d",
-        "12",
-        "--k",
-        "2",
-        "--width",
-        "16",
-        "--seeds",
-        "8",
-        "--steps",
-        "300",
-        "--eval-every",
-        "100",
-        "--test-size",
-        "256",
-        "--loss",
-        "square",
-        "--lr",
-        "0.7",
-        "--out",
-        "run",
-    )
+    r = run_cli("train", *cli_flags(d=12, k=2, width=16, seeds=8, steps=300, eval_every=100, test_size=256, loss="square", lr="0.7", out="run"))
     assert r.code == 0, r.err
     summary, metrics = read(tmp_path / "run")
     diverged = np.asarray(summary["diverged"])

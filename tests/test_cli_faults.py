@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import tree_snapshot
+from conftest import flags, tree_snapshot
 from flax import serialization
 
 from parity.config import TrainConfig
@@ -35,44 +35,8 @@ REPO = Path(__file__).resolve().parent.parent
 TIMING = {"wall_seconds", "compile_seconds", "train_seconds", "model_steps_per_second"}
 # A run that saves checkpoints at 0, 200, ..., 800: five saves, each followed by its resume point.
 CKPT = TrainConfig(d=12, k=2, width=16, seeds=2, steps=800, eval_every=100, test_size=256, save_every=200, early_stop=False)
-CKPT_ARGS = [
-    "--d",
-    "12",
-    "--k",
-    "2",
-    "--width",
-    "16",
-    "--seeds",
-    "2",
-    "--steps",
-    "800",
-    "--eval-every",
-    "100",
-    "--test-size",
-    "256",
-    "--save-every",
-    "200",
-    "--no-early-stop",
-    "--json",
-]
-FAST = [
-    "--d",
-    "12",
-    "--k",
-    "2",
-    "--width",
-    "16",
-    "--seeds",
-    "2",
-    "--steps",
-    "400",
-    "--eval-every",
-    "100",
-    "--test-size",
-    "256",
-    "--no-early-stop",
-    "--json",
-]
+CKPT_ARGS = flags("--no-early-stop", "--json", d=12, k=2, width=16, seeds=2, steps=800, eval_every=100, test_size=256, save_every=200)
+FAST = flags("--no-early-stop", "--json", d=12, k=2, width=16, seeds=2, steps=400, eval_every=100, test_size=256)
 
 # A subprocess that runs `parity ARGS` and SIGKILLs itself at a chosen point: PARITY_TEST_KILL=WHAT:N.
 # WHAT is a file name (killed inside its N-th atomic write: the temporary file is written, the rename

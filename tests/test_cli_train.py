@@ -2,7 +2,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import tree_snapshot
+from conftest import flags, tree_snapshot
 
 FAST = ["--d", "12", "--k", "2", "--width", "16", "--seeds", "2", "--steps", "400", "--eval-every", "100", "--test-size", "256"]
 
@@ -146,29 +146,7 @@ def test_the_same_command_twice_gives_bit_identical_summaries_and_metrics(run_cl
 
 
 def test_a_diverging_run_finishes_and_says_so_in_table_and_summary(run_cli, tmp_path):
-    r = run_cli(
-        "train",
-        "--d",
-        "12",
-        "--k",
-        "2",
-        "--width",
-        "16",
-        "--seeds",
-        "2",
-        "--steps",
-        "300",
-        "--eval-every",
-        "100",
-        "--test-size",
-        "256",
-        "--lr",
-        "1e30",
-        "--loss",
-        "square",
-        "--out",
-        "run",
-    )
+    r = run_cli("train", *flags(d=12, k=2, width=16, seeds=2, steps=300, eval_every=100, test_size=256, lr="1e30", loss="square", out="run"))
     assert r.code == 0
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["diverged"] == [True, True] and summary["solved"] == 0
