@@ -13,8 +13,7 @@ import typer
 from parity.config import FIELDS, TRAIN_FIELDS, ConfigError
 from parity.engine import devices
 from parity.errors import Interrupted
-from parity.shell import options as opts
-from parity.shell import signals
+from parity.shell import options, signals
 from parity.shell.sweep import SWEEP_OPTIONS
 
 # Registered first, so it runs last of the atexit handlers (after JAX's and orbax's): the interpreter's
@@ -47,11 +46,11 @@ def _group(
 
 def _train(ctx: typer.Context, config: Optional[Path], out: Optional[Path], overwrite: bool, json: bool, **fields):
     """Train a batch of seeds of a 2-layer MLP on (d, k) sparse parity with SGD."""
-    cfg = opts.build_config(ctx, config, fields)
+    cfg = options.build_config(ctx, config, fields)
     if cfg.teacher is not None:
         raise ConfigError(f"--config {config}: teacher is an option of parity distill, not parity train")
-    opts.check_memory(cfg)
-    _run(cfg, opts.resolve_out(cfg, out, overwrite), overwrite, json)
+    options.check_memory(cfg)
+    _run(cfg, options.resolve_out(cfg, out, overwrite), overwrite, json)
 
 
 def _run(cfg, out: Path, overwrite: bool, json: bool, teacher=None) -> None:
@@ -75,7 +74,7 @@ def _run(cfg, out: Path, overwrite: bool, json: bool, teacher=None) -> None:
     render.finish(summary, out, as_json=json)
 
 
-app.command("train")(opts.with_config_options(_train, fields=TRAIN_FIELDS))
+app.command("train")(options.with_config_options(_train, fields=TRAIN_FIELDS))
 
 
 def _distill(ctx: typer.Context, config: Optional[Path], out: Optional[Path], overwrite: bool, json: bool, **fields):
@@ -83,12 +82,12 @@ def _distill(ctx: typer.Context, config: Optional[Path], out: Optional[Path], ov
     from parity.runs import teacher as distill
     from parity.shell import render
 
-    cfg, record = distill.student(opts.given_values(ctx, config, fields))
+    cfg, record = distill.student(options.given_values(ctx, config, fields))
     teacher = distill.prepare(cfg, record)
     if teacher.auto:  # which checkpoint `auto` chose and why (config.json keeps the whole record)
         print(f"--teacher-step auto: teacher seed {cfg.teacher_seed}, {teacher.auto['reason']}", file=sys.stderr)
-    opts.check_memory(cfg, teacher)
-    out = opts.resolve_out(cfg, out, overwrite, reads=(teacher.saved.run, "teacher run"))
+    options.check_memory(cfg, teacher)
+    out = options.resolve_out(cfg, out, overwrite, reads=(teacher.saved.run, "teacher run"))
     if not teacher.finished:
         print(
             f"warning: --teacher {cfg.teacher}: unfinished (no summary.json); if it is still training, a resume of this run will refuse it",
@@ -98,7 +97,7 @@ def _distill(ctx: typer.Context, config: Optional[Path], out: Optional[Path], ov
     _run(cfg, out, overwrite, json, teacher)
 
 
-app.command("distill")(opts.with_config_options(_distill, fields=list(FIELDS)))
+app.command("distill")(options.with_config_options(_distill, fields=list(FIELDS)))
 
 
 @app.command("checkpoints")
@@ -122,38 +121,36 @@ def _checkpoints(
 @app.command("probe")
 def _probe(
     run: Path = typer.Argument(..., help="run directory with checkpoints"),
-    samples: int = typer.Option(100_000, "--samples", help="fresh uniform samples per checkpoint", parser=opts.strict(int, "--samples")),
+    samples: int = typer.Option(100_000, "--samples", help="fresh uniform samples per checkpoint", parser=options.strict(int, "--samples")),
 ) -> None:
     """Correlation of each checkpoint's output with the monomials on the support, by degree (writes probe.parquet)."""
     if samples <= 0:
         raise ConfigError(f"--samples {samples}: must be a positive integer")
     import pandas as pd
 
-    from parity.runs import files as io
-    from parity.runs import outdir, probe
+    from parity.runs import files, outdir, probe
     from parity.runs.saved import SavedRun
     from parity.shell import render, tables
 
     saved = SavedRun(run)
     for step in saved.steps:  # a damaged checkpoint is bad input: named before anything (the lock file) is written
         saved.verify(step)
-    io.check_out_file(saved.run / probe.TABLE, f"{run}:")  # e.g. "runs/t: runs/t/probe.parquet: is a directory"
+    files.check_out_file(saved.run / probe.TABLE, f"{run}:")  # e.g. "runs/t: runs/t/probe.parquet: is a directory"
     devices.enable_compilation_cache()
     with outdir.exclusive(saved.run, flag=""):  # the run is not being trained (or probed) by another process meanwhile
         with render.CountBar(f"probe {run}", len(saved.steps), "checkpoints") as bar:
             columns = probe.probe_run(saved, samples, on_progress=bar.update)
         table, notes = tables.probe_table(pd.DataFrame(columns), f"probe of {run} ({samples:,} samples)")
-        io.write_table(saved.run / probe.TABLE, columns)
+        files.write_table(saved.run / probe.TABLE, columns)
     render.show(table, [*notes, f"table in [bold]{saved.run / probe.TABLE}[/bold]"])
 
 
-@app.command()
-def doctor(json: bool = typer.Option(False, "--json", help="print the report as JSON")) -> None:
+@app.command("doctor")
+def _doctor(json: bool = typer.Option(False, "--json", help="print the report as JSON")) -> None:
     """Print versions, devices, cores, the compilation cache and which optional extras are installed."""
-    from parity.shell import doctor as doc
-    from parity.shell import render
+    from parity.shell import doctor, render
 
-    render.print_doctor(doc.report(), as_json=json)
+    render.print_doctor(doctor.report(), as_json=json)
 
 
 def _sweep(
@@ -166,25 +163,25 @@ def _sweep(
     max_runs: int,
     yes: bool,
     dry_run: bool,
-    **options,
+    **given,
 ):
     """Run a grid of runs of one command: every option takes a comma list (or read FILE.toml); resumable."""
-    from parity.shell import sweep as sweep_cli
+    from parity.shell import sweep
     from parity.sweeps import grid
 
-    lists = {n: v for n, v in options.items() if v is not None and not n.startswith("slurm_")}
-    slurm = sweep_cli.slurm_options(executor, workers, {n: v for n, v in options.items() if n.startswith("slurm_")})
+    lists = {n: v for n, v in given.items() if v is not None and not n.startswith("slurm_")}
+    slurm = sweep.slurm_settings(executor, workers, {n: v for n, v in given.items() if n.startswith("slurm_")})
     spec = grid.from_command_line(target, lists, zip, None if out is None else str(out))
-    sweep_cli.check_size(spec, max_runs, yes or dry_run)
+    sweep.check_size(spec, max_runs, yes or dry_run)
     if dry_run:
-        sweep_cli.dry_run(grid.build(spec), Path(spec.out))
+        sweep.dry_run(grid.build(spec), Path(spec.out))
         return
     with signals.stop_on_signals() as stop:  # SIGTERM, Ctrl-C: runs stop with resume points, results.parquet is rebuilt
-        code = sweep_cli.run(grid.build(spec), Path(spec.out), workers, slurm, stop)
+        code = sweep.run(grid.build(spec), Path(spec.out), workers, slurm, stop)
     raise typer.Exit(code)
 
 
-app.command("sweep")(opts.with_config_options(_sweep, extra=SWEEP_OPTIONS, common=[], as_lists=True))
+app.command("sweep")(options.with_config_options(_sweep, extra=SWEEP_OPTIONS, common=[], as_lists=True))
 
 
 @app.command("runs")
@@ -236,7 +233,7 @@ def main() -> None:
     devices.configure_cpu_workers()  # before jax loads: one single-threaded device per core
     try:
         code = app(standalone_mode=False)
-    except (ConfigError, opts.BadFlag) as err:
+    except (ConfigError, options.BadFlag) as err:
         _fail(str(err))
     except typer.TyperException as err:  # usage errors from the parser
         _fail(err.format_message() if hasattr(err, "format_message") else str(err))

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from parity.config import TrainConfig
-from parity.runs import files as io
+from parity.runs import files
 
 
 def fake_run(path: Path, finished: bool = True, resumable: bool = False, steps_to_target=None, **options) -> Path:
@@ -15,7 +15,7 @@ def fake_run(path: Path, finished: bool = True, resumable: bool = False, steps_t
     path.mkdir(parents=True)
     support = list(range(cfg.k))
     record = {"command": "train", "run_id": cfg.run_hash, "config": cfg.to_dict(), "resolved": {"support": support}}
-    (path / io.CONFIG).write_text(json.dumps(record))
+    (path / files.CONFIG).write_text(json.dumps(record))
     if finished:
         stt = steps_to_target or [1000 + 100 * i for i in range(cfg.seeds)]
         reached = [s for s in stt if s is not None]
@@ -32,7 +32,7 @@ def fake_run(path: Path, finished: bool = True, resumable: bool = False, steps_t
             "epochs": 2000 * cfg.batch_size / cfg.pool_size if cfg.data == "pool" else None,
             "wall_seconds": 3.5,
         }
-        (path / io.SUMMARY).write_text(json.dumps(summary))
+        (path / files.SUMMARY).write_text(json.dumps(summary))
     if resumable:
-        (path / io.RESUME).write_bytes(b"state")
+        (path / files.RESUME).write_bytes(b"state")
     return path

@@ -26,8 +26,7 @@ from conftest import flags, tree_snapshot
 from flax import serialization
 
 from parity.config import TrainConfig
-from parity.runs import files as io
-from parity.runs import outdir, resume, runner
+from parity.runs import files, outdir, resume, runner
 from parity.runs.saved import CHECKPOINTS, INDEX, SavedRun
 from parity.sweeps import results, sweep
 
@@ -87,7 +86,7 @@ def deterministic(summary: dict) -> dict:
 
 
 def temp_files(root: Path) -> list[Path]:
-    return [p for p in Path(root).rglob(f"*{io.TEMP_SUFFIX}") if p.name.startswith(".")]
+    return [p for p in Path(root).rglob(f"*{files.TEMP_SUFFIX}") if p.name.startswith(".")]
 
 
 def index(run: Path) -> list[dict]:
@@ -112,8 +111,8 @@ def uninterrupted(tmp_path_factory) -> Path:
 
 def assert_equals_uninterrupted(run: Path, reference: Path) -> None:
     """Summary, metrics, checkpoint steps and accuracies, and the parameters saved at the end: bit for bit."""
-    assert deterministic(json.loads((run / io.SUMMARY).read_text())) == deterministic(json.loads((reference / io.SUMMARY).read_text()))
-    pd.testing.assert_frame_equal(pd.read_parquet(run / io.METRICS), pd.read_parquet(reference / io.METRICS), check_exact=True)
+    assert deterministic(json.loads((run / files.SUMMARY).read_text())) == deterministic(json.loads((reference / files.SUMMARY).read_text()))
+    pd.testing.assert_frame_equal(pd.read_parquet(run / files.METRICS), pd.read_parquet(reference / files.METRICS), check_exact=True)
     assert [(e["step"], e["test_acc"]) for e in index(run)] == [(e["step"], e["test_acc"]) for e in index(reference)]
     for a, b in zip(*(jax_leaves(SavedRun(r).params(CKPT.steps)) for r in (run, reference))):
         np.testing.assert_array_equal(a, b)
@@ -141,7 +140,7 @@ def test_a_checkpointing_run_killed_while_writing_resumes_to_the_uninterrupted_r
     _, err = proc.communicate(timeout=180)
     assert proc.returncode == -signal.SIGKILL, err
     run = tmp_path / "run"
-    assert not (run / io.SUMMARY).exists()
+    assert not (run / files.SUMMARY).exists()
     saved_before, step = index(run), resume_step(run)
     assert [e["step"] for e in saved_before] == list(range(0, CKPT.steps + 1, 200))[: len(saved_before)]
     kept = [e for e in saved_before if e["step"] <= step]
@@ -166,7 +165,7 @@ def test_a_checkpointing_run_killed_at_an_arbitrary_moment_resumes_to_the_uninte
     time.sleep(random.uniform(0, 0.3))  # anywhere in the next save, its sleep or the segments around it
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert not (run / io.SUMMARY).exists(), "the kill should land mid-run"
+    assert not (run / files.SUMMARY).exists(), "the kill should land mid-run"
     r = run_cli("train", *CKPT_ARGS, "--out", run)
     assert r.code == 0, r.err
     assert_equals_uninterrupted(run, uninterrupted)
@@ -216,7 +215,7 @@ def test_a_sweep_killed_while_writing_results_keeps_the_earlier_results_and_resu
     _, err = proc.communicate(timeout=180)
     assert proc.returncode == -signal.SIGKILL, err
     assert (out / results.RESULTS).read_bytes() == earlier_bytes  # never half a file: the earlier table is intact
-    assert len(temp_files(out)) == 1 and io.is_finished(sweep.run_dir(out, "train", configs[1]))
+    assert len(temp_files(out)) == 1 and files.is_finished(sweep.run_dir(out, "train", configs[1]))
 
     r = run_cli(*args)
     assert r.code == 0, r.err
@@ -257,14 +256,16 @@ def test_a_full_disk_mid_run_is_one_line_exit_1_keeps_earlier_runs_and_the_run_r
     earlier = tree_snapshot(tmp_path / "earlier")
     disk = Fault(monkeypatch, "fsync", errno.ENOSPC, n=6)  # config.json, then (metrics, resume point) x 2, then full
     r = run_cli("train", *FAST, "--out", "run")
-    assert_one_error_line(r, Path("run") / io.METRICS, errno.ENOSPC)  # as the user wrote --out
+    assert_one_error_line(r, Path("run") / files.METRICS, errno.ENOSPC)  # as the user wrote --out
     assert tree_snapshot(tmp_path / "earlier") == earlier and not temp_files(tmp_path)
     run = tmp_path / "run"
-    assert not (run / io.SUMMARY).exists() and len(pd.read_parquet(run / io.METRICS)) == 2 * 2  # complete files only
+    assert not (run / files.SUMMARY).exists() and len(pd.read_parquet(run / files.METRICS)) == 2 * 2  # complete files only
     assert resume_step(run) == 200
     disk.on = False  # space freed: the same command finishes the run
     assert run_cli("train", *FAST, "--out", "run").code == 0
-    assert deterministic(json.loads((run / io.SUMMARY).read_text())) == deterministic(json.loads((tmp_path / "earlier" / io.SUMMARY).read_text()))
+    assert deterministic(json.loads((run / files.SUMMARY).read_text())) == deterministic(
+        json.loads((tmp_path / "earlier" / files.SUMMARY).read_text())
+    )
 
 
 def test_a_read_only_directory_mid_checkpointing_run_keeps_every_indexed_checkpoint_and_resumes(run_cli, tmp_path, monkeypatch, uninterrupted):
@@ -331,7 +332,7 @@ def test_a_full_disk_during_the_probe_writes_nothing(run_cli, tmp_path, monkeypa
 
 def test_atomic_writes_give_files_the_usual_permissions(tmp_path):
     """mkstemp makes 0o600 files; results on a shared filesystem must stay readable to the group."""
-    io.write_json(tmp_path / "x.json", {"a": 1})
+    files.write_json(tmp_path / "x.json", {"a": 1})
     mask = os.umask(0)
     os.umask(mask)
     assert (tmp_path / "x.json").stat().st_mode & 0o777 == 0o666 & ~mask
@@ -381,8 +382,8 @@ def test_a_signal_saves_a_resume_point_says_where_and_the_same_command_resumes(r
     assert proc.returncode == code, err
     step = resume_step(run)
     assert err.splitlines() == [f"interrupted at step {step}; run the same command to resume"] and out == ""
-    assert 200 <= step < CKPT.steps and not (run / io.SUMMARY).exists()
-    assert int(pd.read_parquet(run / io.METRICS).step.max()) == step  # the metrics up to the resume point: nothing lost
+    assert 200 <= step < CKPT.steps and not (run / files.SUMMARY).exists()
+    assert int(pd.read_parquet(run / files.METRICS).step.max()) == step  # the metrics up to the resume point: nothing lost
     r = run_cli("train", *CKPT_ARGS, "--out", run)
     assert r.code == 0, r.err
     assert r.err.splitlines() == [f"resuming from step {step} (of {CKPT.steps})"]
@@ -423,12 +424,12 @@ def test_a_sweep_given_sigterm_stops_its_runs_with_resume_points_rebuilds_result
     assert proc.returncode == 143, err
     assert err.strip().splitlines()[-1].endswith("runs finished; run the same command to resume"), err
     runs = [d for d in first.iterdir() if d.is_dir()]
-    assert any((d / resume.RESUME).is_file() for d in runs) and not all(io.is_finished(d) for d in runs)
+    assert any((d / resume.RESUME).is_file() for d in runs) and not all(files.is_finished(d) for d in runs)
     rebuilt = pd.read_parquet(tmp_path / "s" / results.RESULTS)  # rebuilt before exiting: the runs finished by then
-    assert len(rebuilt) == 2 * sum(io.is_finished(d) for d in runs)
+    assert len(rebuilt) == 2 * sum(files.is_finished(d) for d in runs)
     r = run_cli(*args)
     assert r.code == 0, r.err
-    assert all(io.is_finished(d) for d in first.iterdir() if d.is_dir()) and len(pd.read_parquet(tmp_path / "s" / results.RESULTS)) == 4
+    assert all(files.is_finished(d) for d in first.iterdir() if d.is_dir()) and len(pd.read_parquet(tmp_path / "s" / results.RESULTS)) == 4
 
 
 # ----- a real full disk inside orbax's checkpoint write (a tiny tmpfs; needs root) -----

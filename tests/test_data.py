@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from test_loop import numpy_hinge_sgd_step
 
-from parity import data_plan as schedule
+from parity import data_plan
 from parity.config import TrainConfig
 from parity.engine import data, pool
 from parity.engine.loop import train
@@ -30,7 +30,7 @@ def seed0_batches(cfg: TrainConfig, steps: int):
     fn = jax.jit(lambda t: engine.batch_fn(state, t, problem))
     out = [tuple(np.asarray(a) for a in fn(t)) for t in range(steps)]
     store = pool.store_of(cfg, state, problem)
-    stored = None if store is None else tuple(np.asarray(a) for a in pool.samples(cfg, store, jnp.arange(schedule.store_size(cfg)), problem.support))
+    stored = None if store is None else tuple(np.asarray(a) for a in pool.samples(cfg, store, jnp.arange(data_plan.store_size(cfg)), problem.support))
     return out, stored, np.asarray(problem.support)
 
 
@@ -123,7 +123,7 @@ def test_phases_use_nested_prefixes_of_the_pool_then_fresh_data():
 
 def test_two_set_batches_hold_exactly_round_p_batch_repeated_samples():
     cfg = TrainConfig(d=40, k=3, width=8, batch_size=20, seeds=1, steps=30, data="online", repeat_fraction=0.33, repeat_size=50)
-    r = schedule.repeat_per_batch(cfg)
+    r = data_plan.repeat_per_batch(cfg)
     assert r == round(0.33 * 20) == 7
     batches, (px, _), _ = seed0_batches(cfg, 30)
     index_of = pool_index(px)

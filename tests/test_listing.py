@@ -3,17 +3,16 @@
 import pandas as pd
 from run_helpers import fake_run
 
-from parity.runs import files as io
-from parity.runs import listing
+from parity.runs import files, listing
 
 
 def test_runs_are_found_recursively_once_each_without_searching_inside_a_run(tmp_path):
     a = fake_run(tmp_path / "a")
     b = fake_run(tmp_path / "sweep" / "runs" / "b", d=20)
     (a / "checkpoints" / "nested").mkdir(parents=True)
-    (a / "checkpoints" / "nested" / io.CONFIG).write_text("{}")  # inside a run: not a run of its own
+    (a / "checkpoints" / "nested" / files.CONFIG).write_text("{}")  # inside a run: not a run of its own
     (tmp_path / ".hidden" / "c").mkdir(parents=True)
-    (tmp_path / ".hidden" / "c" / io.CONFIG).write_text("{}")
+    (tmp_path / ".hidden" / "c" / files.CONFIG).write_text("{}")
     assert listing.find_runs([tmp_path]) == [a, b]
     assert listing.find_runs([a, tmp_path]) == [a, b]  # each once, in the order given
 
@@ -28,7 +27,7 @@ def test_a_listing_has_every_option_and_the_outcome_in_columns_of_their_own(tmp_
     fake_run(tmp_path / "a", d=20)
     fake_run(tmp_path / "b", d=30, finished=False)
     (tmp_path / "broken").mkdir()
-    (tmp_path / "broken" / io.CONFIG).write_text("{not json")
+    (tmp_path / "broken" / files.CONFIG).write_text("{not json")
     frame = listing.listing([tmp_path]).set_index("run")
     a, b, broken = (str(tmp_path / n) for n in ("a", "b", "broken"))
     assert frame.loc[a, "d"] == 20 and frame.loc[a, "steps"] == 100_000 and frame.loc[a, "steps_trained"] == 2000

@@ -16,7 +16,7 @@ from conftest import tree_snapshot
 
 from parity.config import TrainConfig
 from parity.runs import resume, runner
-from parity.shell import slurm_options as slurm_flags
+from parity.shell import slurm_options
 from parity.sweeps import points, slurm
 from parity.sweeps.points import Point
 
@@ -60,7 +60,7 @@ def test_without_sbatch_on_path_it_is_one_line_and_nothing_is_written(run_cli, t
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     before = tree_snapshot(tmp_path)
     r = run_cli(*SLURM, "--out", "out/sweep")
-    assert r.code == 2 and r.err.strip() == f"error: {slurm_flags.NO_SBATCH}", r.err
+    assert r.code == 2 and r.err.strip() == f"error: {slurm_options.NO_SBATCH}", r.err
     assert tree_snapshot(tmp_path) == before and not (tmp_path / "out").exists()
 
 

@@ -119,9 +119,9 @@ def test_bad_sweep_targets_exit_2(run_cli, tmp_path, target, text, message):
 
 
 def test_missing_submitit_says_how_to_install(run_cli, tmp_path, monkeypatch):
-    from parity.shell import sweep as sweep_cli
+    from parity.shell import sweep
 
-    monkeypatch.setattr(sweep_cli, "installed", lambda package: False)
+    monkeypatch.setattr(sweep, "installed", lambda package: False)
     r = run_cli("sweep", "train", "--executor", "slurm", "--out", "out")
     assert r.code == 2 and "pip install 'parity[slurm]'" in r.err
     assert not (tmp_path / "out").exists()

@@ -14,8 +14,7 @@ import pandas as pd
 
 from parity.analysis import style
 from parity.errors import ConfigError, CorruptFile
-from parity.runs import files as io
-from parity.runs import listing
+from parity.runs import files, listing
 
 DEFAULT_COLUMNS = ("test_acc", "test_loss")  # without --y: accuracy above loss
 NOT_CURVES = ("seed", "seed_index", "step")
@@ -38,7 +37,7 @@ def read(runs: list[Path]) -> list[Curves]:
     varying = listing.varying_options(rows) if len(rows) > 1 else []
     found = []
     for run, (_, row) in zip(runs, rows.iterrows()):
-        path = run / io.METRICS
+        path = run / files.METRICS
         if not path.is_file():
             continue
         try:

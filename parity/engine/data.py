@@ -3,7 +3,7 @@
 A batch is (batch - R) samples of the main stream (fresh samples, or the pool or one of its
 prefixes visited in epochs) followed by R = round(p x batch) samples of the repeat stream
 (the repeated set visited in epochs); during the first --random-labels-steps steps every
-label is replaced by a random one. See parity/schedule.py for the layout.
+label is replaced by a random one. See parity/data_plan.py for the layout.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from parity import data_plan as schedule
+from parity import data_plan
 from parity.config import TrainConfig
-from parity.engine import evaluate as metrics
-from parity.engine import pool, task
+from parity.engine import evaluate, pool, task
 from parity.engine.permutation import stream_indices
 
 ORDER_TAG = 0x8000_0001  # fold_in(key_data, ORDER_TAG + stream) orders a stream; steps stay below 2^31
@@ -46,8 +45,8 @@ def pool_indices(key_data: jax.Array, stream: int, n: int, count: jax.Array, per
 
 def make_batch_fn(cfg: TrainConfig) -> Callable:
     """(state, step, problem) -> (x_BxD, y_B) for the schedule the config names."""
-    phases = schedule.phases_of(cfg)
-    r = schedule.repeat_per_batch(cfg)
+    phases = data_plan.phases_of(cfg)
+    r = data_plan.repeat_per_batch(cfg)
     main = cfg.batch_size - r
     random_steps = cfg.random_labels_steps
     if cfg.data == "online" and r == 0 and random_steps == 0:
@@ -80,7 +79,7 @@ def make_batch_fn(cfg: TrainConfig) -> Callable:
         if main > 0:
             parts.append(main_part(state, step, store, problem.support))
         if r > 0:
-            parts.append(pool_part(state, store, schedule.REPEAT_STREAM, cfg.repeat_size, step, r, problem.support))
+            parts.append(pool_part(state, store, data_plan.REPEAT_STREAM, cfg.repeat_size, step, r, problem.support))
         x_BxD, y_B, random_B = (jnp.concatenate(p) for p in zip(*parts))
         if random_steps > 0:
             y_B = jnp.where(step < random_steps, random_B, y_B)
@@ -95,9 +94,9 @@ def store_metrics(cfg: TrainConfig, apply_fn, params, state, problem) -> dict[st
     store = pool.store_of(cfg, state, problem)
     if store is None:
         return {}
-    m = min(schedule.store_size(cfg), cfg.test_size)
+    m = min(data_plan.store_size(cfg), cfg.test_size)
     x, y = pool.samples(cfg, store, jnp.arange(m), problem.support)
-    loss, acc = metrics.evaluate(apply_fn, params, cfg.loss, metrics.chunk_test_set(x, y))
+    loss, acc = evaluate.evaluate(apply_fn, params, cfg.loss, evaluate.chunk_test_set(x, y))
     return {"pool_loss": loss, "pool_acc": acc}
 
 
@@ -106,7 +105,7 @@ def unique_samples(cfg: TrainConfig, steps: int, key_data_S: jax.Array) -> list[
 
     A stream that completed an epoch of a prefix has seen all of it, and prefixes are nested, so
     only streams still in their first epoch need their indices computed (once, on the host)."""
-    counts = schedule.draws(cfg, steps)
+    counts = data_plan.draws(cfg, steps)
     fresh = sum(c.drawn for c in counts if c.size is None)
     stored = [c for c in counts if c.size is not None]
     full = max((c.size for c in stored if c.drawn >= c.size), default=0)

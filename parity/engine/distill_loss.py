@@ -11,7 +11,7 @@ import jax.numpy as jnp
 from jax.scipy.special import xlogy
 
 from parity.config import TrainConfig
-from parity.engine import loss as losses
+from parity.engine.loss import label_loss
 
 
 def margin(out: jax.Array) -> jax.Array:
@@ -44,7 +44,7 @@ def distill_loss(name: str, student_out: jax.Array, teacher_out: jax.Array, temp
 
 def objective(cfg: TrainConfig, student_out: jax.Array, y_B: jax.Array, teacher_out: jax.Array | None) -> jax.Array:
     """alpha x label loss + (1 - alpha) x distillation loss; without teacher outputs, the label loss alone."""
-    label = lambda: jnp.mean(losses.label_loss(cfg.loss, student_out, y_B))
+    label = lambda: jnp.mean(label_loss(cfg.loss, student_out, y_B))
     if teacher_out is None:  # no teacher, or alpha = 1: exactly plain training
         return label()
     total = (1 - cfg.alpha) * jnp.mean(distill_loss(cfg.distill_loss, student_out, teacher_out, cfg.temperature))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from parity.engine import loss as losses
+from parity.engine.loss import correct, label_loss
 from parity.engine.model import first_layer, second_layer
 
 EVAL_CHUNK = 2048  # test samples per forward pass: bounds memory at large width x seeds
@@ -30,7 +30,7 @@ def evaluate(apply_fn, params, loss_name: str, test) -> tuple[jax.Array, jax.Arr
     def one_chunk(chunk):
         x, y, m = chunk
         out = apply_fn(params, x)
-        return jnp.sum(m * losses.label_loss(loss_name, out, y)), jnp.sum(m * losses.correct(out, y))
+        return jnp.sum(m * label_loss(loss_name, out, y)), jnp.sum(m * correct(out, y))
 
     loss_sums, correct_sums = jax.lax.map(one_chunk, (x_CxExD, y_CxE, mask_CxE))
     n = jnp.sum(mask_CxE)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from parity.engine import loss as losses
 from parity.engine import task
+from parity.engine.loss import positive_probability
 
 CHUNK = 8192  # samples per forward pass
 
@@ -38,7 +38,7 @@ def sample_correlations(apply_fn, params, masks_SxD: jax.Array, d: int, key: jax
     def chunk(sums, i):
         x_CxD = task.unpack(task.random_words(jax.random.fold_in(key, i), CHUNK, d), d)
         w_C = (i * CHUNK + jnp.arange(CHUNK) < samples).astype(jnp.float32)  # the tail of the last chunk is padding
-        p_C = losses.positive_probability(apply_fn(params, x_CxD))
+        p_C = positive_probability(apply_fn(params, x_CxD))
         chi_CxS = monomials(x_CxD, masks_SxD)
         chi_p, chi, p = sums
         return (chi_p + (w_C * p_C) @ chi_CxS, chi + w_C @ chi_CxS, p + w_C @ p_C), None

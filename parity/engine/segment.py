@@ -19,7 +19,7 @@ from jax.sharding import PartitionSpec
 
 from parity.config import TrainConfig
 from parity.engine import data, devices, distill_loss, evaluate, pool, task
-from parity.engine import loss as losses
+from parity.engine.loss import correct
 from parity.engine.model import build_model, first_layer
 from parity.engine.optim import build_optimizer
 
@@ -87,7 +87,7 @@ class Engine:
         teacher_out = None
         if teacher is not None and self.cfg.alpha < 1:
             teacher_out = jax.lax.stop_gradient(self.teacher_model.apply(teacher, x_BxD))
-        return distill_loss.objective(self.cfg, out, y_B, teacher_out), jnp.mean(losses.correct(out, y_B))
+        return distill_loss.objective(self.cfg, out, y_B, teacher_out), jnp.mean(correct(out, y_B))
 
     def train_step(self, state: SeedState, params, opt_state, step, problem: Problem):
         """One SGD step: (params, opt_state) -> (params, opt_state, loss, acc)."""
@@ -108,7 +108,7 @@ class Engine:
 
         def check(p):
             x_NxD, y_N = problem.check
-            passed = jnp.mean(losses.correct(self.model.apply(p, x_NxD), y_N)) >= self.cfg.target_acc
+            passed = jnp.mean(correct(self.model.apply(p, x_NxD), y_N)) >= self.cfg.target_acc
             return jnp.where(passed, jnp.where(passing_since < 0, step + 1, passing_since), -1)
 
         return jax.lax.cond(due, check, lambda p: passing_since, params)

@@ -24,7 +24,7 @@ from parity.config import TrainConfig
 from parity.engine import evaluate
 from parity.engine.loop import SegmentReport, run_is_over
 from parity.engine.segment import Engine
-from parity.runs import files as io
+from parity.runs import files
 from parity.runs.save_plan import planned_saves
 from parity.runs.saved import CHECKPOINTS, INDEX, ITEM, _orbax
 
@@ -79,14 +79,14 @@ class CheckpointWriter:
         checkpoint that was saved before the resume point.
         """
         path = self.dir / INDEX
-        index = io.read_json(path) if path.is_file() else {"checkpoints": []}
+        index = files.read_json(path) if path.is_file() else {"checkpoints": []}
         try:
             kept = [entry for entry in index["checkpoints"] if int(entry["step"]) <= step]
         except (KeyError, TypeError, ValueError) as err:
-            raise io.CorruptFile(f"{path}: not a checkpoint index ({type(err).__name__}); pass --overwrite to start over") from None
+            raise files.CorruptFile(f"{path}: not a checkpoint index ({type(err).__name__}); pass --overwrite to start over") from None
         missing = sorted({s for s in self.steps if s <= step} - {int(e["step"]) for e in kept})
         if missing:
-            raise io.CorruptFile(
+            raise files.CorruptFile(
                 f"{path}: lacks the checkpoint at step {missing[0]}, saved before the run was interrupted; pass --overwrite to start over"
             )
         keep = {str(int(e["step"])) for e in kept} | {INDEX}
@@ -95,7 +95,7 @@ class CheckpointWriter:
                 shutil.rmtree(item) if item.is_dir() else item.unlink()
         self.index["checkpoints"] = kept
         if kept != index["checkpoints"]:
-            io.write_json(path, self.index)
+            files.write_json(path, self.index)
         self._open()
 
     def on_segment(self, report: SegmentReport) -> bool:
@@ -130,7 +130,7 @@ class CheckpointWriter:
             raise disk_error(err, self.dir / str(step)) from err
         entry = {"step": int(step), "test_acc": [float(a) for a in test_acc], "files": file_digests(self.dir / str(step))}
         self.index["checkpoints"].append(entry)
-        io.write_json(self.dir / INDEX, self.index)  # only now does the step count as saved
+        files.write_json(self.dir / INDEX, self.index)  # only now does the step count as saved
 
 
 def disk_error(err: Exception, path: Path) -> OSError:

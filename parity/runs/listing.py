@@ -14,7 +14,7 @@ import pandas as pd
 
 from parity.config import FIELDS
 from parity.errors import ConfigError, CorruptFile
-from parity.runs import files as io
+from parity.runs import files
 
 STATUSES = ("finished", "resumable", "unfinished", "unreadable")
 OUTCOMES = ("status", "solved", "median_steps_to_target", "steps_trained", "wall_seconds", "created")  # never option names
@@ -31,8 +31,8 @@ def find_runs(paths: Iterable[Path]) -> list[Path]:
             raise ConfigError(f"{path}: no such directory")
         if not path.is_dir():
             raise ConfigError(f"{path}: not a directory (give run directories or folders that hold them)")
-        for folder, subfolders, files in os.walk(path):
-            if io.CONFIG in files:
+        for folder, subfolders, names in os.walk(path):
+            if files.CONFIG in names:
                 found.setdefault(Path(folder), None)
                 subfolders.clear()
             else:
@@ -42,9 +42,9 @@ def find_runs(paths: Iterable[Path]) -> list[Path]:
 
 def status(run: Path) -> str:
     """finished (summary.json written), resumable (a resume point saved) or unfinished."""
-    if io.is_finished(run):
+    if files.is_finished(run):
         return "finished"
-    return "resumable" if (run / io.RESUME).is_file() else "unfinished"
+    return "resumable" if (run / files.RESUME).is_file() else "unfinished"
 
 
 def option_values(record: dict) -> dict:
@@ -62,9 +62,9 @@ def option_values(record: dict) -> dict:
 def run_row(run: Path) -> dict:
     """One run: where, its id and command, every option, then its outcome so far."""
     try:
-        record = io.read_json(run / io.CONFIG)
+        record = files.read_json(run / files.CONFIG)
         options = option_values(record)
-        summary = io.read_json(run / io.SUMMARY) if io.is_finished(run) else None
+        summary = files.read_json(run / files.SUMMARY) if files.is_finished(run) else None
     except (CorruptFile, KeyError, TypeError, AttributeError):
         return {"run": str(run), "run_id": None, "command": None, "status": "unreadable"}
     row = {"run": str(run), "run_id": record.get("run_id"), "command": record.get("command"), **options, "status": status(run)}
@@ -82,7 +82,7 @@ def run_row(run: Path) -> dict:
 
 
 def _steps_so_far(run: Path) -> int | None:
-    path = run / io.METRICS
+    path = run / files.METRICS
     try:
         return int(pd.read_parquet(path, columns=["step"])["step"].max()) if path.is_file() else None
     except (OSError, ValueError, KeyError):

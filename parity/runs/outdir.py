@@ -17,19 +17,19 @@ from pathlib import Path
 from typing import Iterator
 
 from parity.errors import ConfigError, CorruptFile
-from parity.runs import files as io
+from parity.runs import files
 
 LOCK = ".lock"
-RESUME = io.RESUME
+RESUME = files.RESUME
 PROBE = "probe.parquet"  # parity/runs/probe.py
 CHECKPOINTS = "checkpoints"  # parity/runs/saved.py
-OWNED_FILES = (io.CONFIG, io.METRICS, io.SUMMARY, RESUME, PROBE)
+OWNED_FILES = (files.CONFIG, files.METRICS, files.SUMMARY, RESUME, PROBE)
 OWNED = (*OWNED_FILES, CHECKPOINTS, LOCK)  # everything parity writes into a run directory (and its temporary files)
 
 
 def is_leftover(name: str) -> bool:
     """A lock file or a temporary file of parity's: a directory holding only these counts as empty."""
-    return name == LOCK or name.startswith(".parity-write-test.") or (name.startswith(".") and name.endswith(io.TEMP_SUFFIX))
+    return name == LOCK or name.startswith(".parity-write-test.") or (name.startswith(".") and name.endswith(files.TEMP_SUFFIX))
 
 
 def check_run_dir(out: Path, overwrite: bool, run_hash: str | None = None, flag: str = "--out", writable: bool = True) -> None:
@@ -39,30 +39,30 @@ def check_run_dir(out: Path, overwrite: bool, run_hash: str | None = None, flag:
     a write where the run will be (last: it changes the directory's mtime).
     """
     out = Path(out)
-    io.check_path(out, flag)
+    files.check_path(out, flag)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{flag} {out}: exists and is not a directory")
     if (out / LOCK).is_dir():
         raise ConfigError(f"{flag} {out}: {out / LOCK} is a directory; parity keeps its lock file there")
     if not out.exists() or all(is_leftover(name) for name in _entries(out, flag)):
         if writable:
-            io.check_writable(out, flag)
+            files.check_writable(out, flag)
         return
-    if not (out / io.CONFIG).exists():
+    if not (out / files.CONFIG).exists():
         raise ConfigError(
-            f"{flag} {out}: is not empty and holds no parity run (no {io.CONFIG}); parity trains into a new or empty directory, "
+            f"{flag} {out}: is not empty and holds no parity run (no {files.CONFIG}); parity trains into a new or empty directory, "
             "or resumes or (with --overwrite) replaces one of its own runs"
         )
-    record = io.read_json(out / io.CONFIG)
+    record = files.read_json(out / files.CONFIG)
     if not isinstance(record.get("run_id"), str) or not isinstance(record.get("config"), dict):
-        raise CorruptFile(f"{out / io.CONFIG}: not a parity run config (no run_id or config); parity writes only into its own runs")
+        raise CorruptFile(f"{out / files.CONFIG}: not a parity run config (no run_id or config); parity writes only into its own runs")
     for name in OWNED_FILES:
         if (out / name).is_dir():
             raise ConfigError(f"{flag} {out}: {out / name} is a directory; parity writes a file there")
     checkpoints = out / CHECKPOINTS
     if checkpoints.is_symlink() or (checkpoints.exists() and not checkpoints.is_dir()):
         raise ConfigError(f"{flag} {out}: {checkpoints} is not a directory of parity's (a file or a symbolic link)")
-    if io.is_finished(out) and not overwrite:
+    if files.is_finished(out) and not overwrite:
         raise ConfigError(f"{flag} {out}: holds a finished run; pass --overwrite or choose another directory")
     if not overwrite and run_hash is not None and record["run_id"] != run_hash:
         raise ConfigError(f"{flag} {out}: holds an unfinished run of a different config; pass --overwrite or choose another directory")
@@ -81,11 +81,11 @@ def clear_run(out: Path) -> None:
     """Starting over: remove what an earlier run wrote here (parity's files only) but config.json, rewritten next."""
     out = Path(out)
     for name in OWNED_FILES:
-        if name != io.CONFIG:
+        if name != files.CONFIG:
             (out / name).unlink(missing_ok=True)
     if (out / CHECKPOINTS).is_dir() and not (out / CHECKPOINTS).is_symlink():
         shutil.rmtree(out / CHECKPOINTS)
-    io.remove_stale_temps(out)
+    files.remove_stale_temps(out)
 
 
 def real(path: Path) -> Path:
@@ -95,7 +95,7 @@ def real(path: Path) -> Path:
 def check_not_owned(path: Path, flag: str) -> None:
     """An export (a --csv file) must not land on a file parity keeps in a run directory (real paths compared)."""
     target = real(path)
-    run = next((d for d in target.parents if (d / io.CONFIG).is_file()), None)
+    run = next((d for d in target.parents if (d / files.CONFIG).is_file()), None)
     if run is not None and ((target.parent == run and target.name in OWNED) or target.relative_to(run).parts[0] == CHECKPOINTS):
         raise ConfigError(f"{flag} {path}: would overwrite {target.relative_to(run)} of the parity run {run}; choose another file")
 

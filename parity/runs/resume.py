@@ -14,8 +14,7 @@ from flax import serialization
 
 from parity.engine.loop import Checkpoint
 from parity.engine.segment import SeedState
-from parity.runs import files as io
-from parity.runs import outdir
+from parity.runs import files, outdir
 
 RESUME = outdir.RESUME
 
@@ -28,7 +27,7 @@ def save(run_dir: Path, checkpoint: Checkpoint) -> None:
         "state": serialization.to_state_dict(jax.device_get(checkpoint.state._replace(data=()))),
         "history": {str(i): row for i, row in enumerate(checkpoint.history)},
     }
-    io.atomic_write_bytes(Path(run_dir) / RESUME, serialization.msgpack_serialize(payload))
+    files.atomic_write_bytes(Path(run_dir) / RESUME, serialization.msgpack_serialize(payload))
 
 
 def load(run_dir: Path, template: SeedState, steps: int | None = None) -> Checkpoint | None:
@@ -46,10 +45,10 @@ def load(run_dir: Path, template: SeedState, steps: int | None = None) -> Checkp
         history = [{k: np.asarray(v) for k, v in payload["history"][str(i)].items()} for i in range(len(payload["history"]))]
         step, train_seconds = int(payload["step"]), float(payload["train_seconds"])
     except Exception as err:  # a truncated or foreign file: say which, never a raw traceback
-        raise io.CorruptFile(f"{path}: cannot be read as a resume checkpoint ({type(err).__name__}); delete it to start over") from None
+        raise files.CorruptFile(f"{path}: cannot be read as a resume checkpoint ({type(err).__name__}); delete it to start over") from None
     problem = _mismatch(want, state, history, step) or (f"step {step} past --steps {steps}" if steps is not None and step > steps else None)
     if problem:
-        raise io.CorruptFile(f"{path}: not a resume point of this run ({problem}); delete it to start over")
+        raise files.CorruptFile(f"{path}: not a resume point of this run ({problem}); delete it to start over")
     return Checkpoint(state=state._replace(data=template.data), step=step, history=history, train_seconds=train_seconds)
 
 

@@ -11,8 +11,7 @@ from parity.config import TrainConfig
 from parity.engine.loop import Checkpoint, RunResult, SegmentReport, run_is_over, train
 from parity.engine.segment import Engine
 from parity.errors import Interrupted
-from parity.runs import files as io
-from parity.runs import outdir, provenance, resume
+from parity.runs import files, outdir, provenance, resume
 from parity.runs.summary import metrics_columns, summarize
 
 FLUSH_SECONDS = 10.0  # how often partial metrics reach disk during a long run
@@ -69,17 +68,17 @@ def run_train(
         from parity.runs.teacher import prepare
 
         teacher = prepare(cfg)  # every teacher problem is found before a file is written
-    same_run = not fresh and out.is_dir() and io.run_id(out) == cfg.run_hash
+    same_run = not fresh and out.is_dir() and files.run_id(out) == cfg.run_hash
     hooks = run_hooks(cfg, out, engine, teacher)
     start = resume.load(out, hooks.engine.init(cfg.seed_values), cfg.steps) if same_run and hooks.resumable else None
     if start is not None:
-        hooks.check_resume(io.read_json(out / io.CONFIG))  # e.g. a teacher changed since: refused before anything changes
+        hooks.check_resume(files.read_json(out / files.CONFIG))  # e.g. a teacher changed since: refused before anything changes
     out.mkdir(parents=True, exist_ok=True)
-    (out / io.SUMMARY).unlink(missing_ok=True)  # an overwritten run is unfinished until it ends
-    io.remove_stale_temps(out)  # left by a write that a kill cut short
+    (out / files.SUMMARY).unlink(missing_ok=True)  # an overwritten run is unfinished until it ends
+    files.remove_stale_temps(out)  # left by a write that a kill cut short
     if start is None:
         outdir.clear_run(out)  # only parity's own files
-        io.write_json(out / io.CONFIG, {**(record or config_record(cfg)), **hooks.record})
+        files.write_json(out / files.CONFIG, {**(record or config_record(cfg)), **hooks.record})
         hooks.start()
     else:
         hooks.resume(start.step)
@@ -89,7 +88,7 @@ def run_train(
     last_flush = [time.perf_counter()]
 
     def save_point(report: SegmentReport) -> None:
-        io.write_table(out / io.METRICS, _columns(cfg, history))
+        files.write_table(out / files.METRICS, _columns(cfg, history))
         if hooks.resumable:
             resume.save(out, Checkpoint(report.state, report.step, history, report.train_seconds))
         last_flush[0] = time.perf_counter()
@@ -127,6 +126,6 @@ def _columns(cfg: TrainConfig, history: list) -> dict:
 
 def write_results(result: RunResult, out: Path) -> dict:
     summary = summarize(result)
-    io.write_table(out / io.METRICS, metrics_columns(result))
-    io.write_json(out / io.SUMMARY, summary)
+    files.write_table(out / files.METRICS, metrics_columns(result))
+    files.write_json(out / files.SUMMARY, summary)
     return summary

@@ -14,8 +14,7 @@ import json
 from pathlib import Path
 
 from parity.config import ConfigError, TrainConfig, from_mapping
-from parity.runs import files as io
-from parity.runs import outdir
+from parity.runs import files, outdir
 
 CHECKPOINTS = outdir.CHECKPOINTS
 INDEX = "index.json"
@@ -145,14 +144,14 @@ def index_entries(index: dict) -> dict[int, dict]:
 
 def read_run_record(run: Path, label: str) -> dict:
     """config.json of a run directory, or a ConfigError."""
-    io.check_input(run, label)
+    files.check_input(run, label)
     if run.exists() and not run.is_dir():
         raise ConfigError(f"{label}: is a file, not a run directory")
     if not run.is_dir():
         raise ConfigError(f"{label}: no such run directory")
-    path = run / io.CONFIG
+    path = run / files.CONFIG
     if not path.is_file():
-        raise ConfigError(f"{label}: not a run directory (no {io.CONFIG})")
+        raise ConfigError(f"{label}: not a run directory (no {files.CONFIG})")
     try:
         record = json.loads(path.read_text())
         if not isinstance(record["config"], dict):
@@ -167,7 +166,7 @@ def run_config(record: dict, run: Path, label: str) -> TrainConfig:
     try:
         return from_mapping(record["config"])
     except ConfigError as err:
-        raise ConfigError(f"{label}: {run / io.CONFIG} holds an invalid config: {err}") from None
+        raise ConfigError(f"{label}: {run / files.CONFIG} holds an invalid config: {err}") from None
 
 
 def _restore_here(path: Path):

@@ -24,13 +24,13 @@ METRIC_ORDER = (
 
 def data_fields(result: RunResult) -> dict:
     """What the repetition schedule adds: compute to target and how much data it took (issue 4)."""
-    from parity import data_plan as schedule
+    from parity import data_plan
     from parity.engine import data
 
     cfg = result.cfg
     to_target = [None if s is None else s * cfg.batch_size for s in result.steps_to_target]
     return {
-        "epochs": schedule.epochs_seen(cfg, result.steps_done),
+        "epochs": data_plan.epochs_seen(cfg, result.steps_done),
         "unique_samples": data.unique_samples(cfg, result.steps_done, result.state.key_data),
         "samples_to_target": to_target,
         "median_samples_to_target": median_reached(to_target),

@@ -17,7 +17,7 @@ import numpy as np
 from parity import teacher_spec as schedule
 from parity.config import ConfigError, TrainConfig, coerce, field_keys, flag_of, from_mapping
 from parity.engine.segment import Problem
-from parity.runs import files as io
+from parity.runs import files
 from parity.runs.saved import SavedRun, read_run_record, run_config
 
 TASK_FIELDS = ("d", "k", "task_seed", "support")  # the student's task is the teacher's
@@ -87,7 +87,7 @@ class Teacher:
     @property
     def finished(self) -> bool:
         """False while the teacher run has no summary.json: it may still be training, its checkpoints may change."""
-        return io.is_finished(self.saved.run)
+        return files.is_finished(self.saved.run)
 
     def digests(self) -> dict[str, str]:
         """step -> SHA-256 of the checkpoint's entry in the teacher's index (its files' digests), for every step used."""

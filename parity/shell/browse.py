@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.markup import escape
 
 from parity.config import ConfigError
-from parity.runs import files as io
+from parity.runs import files
 from parity.shell.render import new_table, out_console, show
 
 INSTALL_PLOT = "pip install 'parity[plot]'"
@@ -40,7 +40,7 @@ def show_runs(paths: list[Path], as_json: bool, csv: Path | None) -> None:
 
     paths = [Path(p) for p in paths] or [Path("runs")]
     if csv is not None:
-        io.check_out_file(csv, "--csv")
+        files.check_out_file(csv, "--csv")
     frame = listing.listing(paths)
     if as_json:
         records = json.loads(frame.to_json(orient="records")) if not frame.empty else []
@@ -50,7 +50,7 @@ def show_runs(paths: list[Path], as_json: bool, csv: Path | None) -> None:
     else:
         show(*runs_table(frame, listing.varying_options(frame), paths))
     if csv is not None:
-        io.atomic_write_bytes(csv, frame.to_csv(index=False).encode())
+        files.atomic_write_bytes(csv, frame.to_csv(index=False).encode())
         if not as_json:
             out_console.print(f"wrote {len(frame)} rows to {escape(str(csv))}")
 
@@ -100,7 +100,7 @@ def results_frame(paths: list[Path]):
 
     paths = [Path(p) for p in paths]
     for path in paths:
-        io.check_input(path, str(path))
+        files.check_input(path, str(path))
     if len(paths) == 1 and (results.is_sweep_dir(paths[0]) or ((paths[0] / results.RESULTS).is_file() and not (paths[0] / results.RUNS).is_dir())):
         root = paths[0]
         points.check_layout(root, str(root))
@@ -124,7 +124,7 @@ def show_results(paths: list[Path], csv: Path | None) -> None:
         for path in paths:
             if results.is_sweep_dir(Path(path)):
                 points.check_export(csv, Path(path), "--csv")  # never onto the sweep's own files
-        io.check_out_file(csv, "--csv")
+        files.check_out_file(csv, "--csv")
     frame, where = results_frame(paths)
     if frame.empty:
         out_console.print(f"{escape(where)}: no finished runs yet")
@@ -132,7 +132,7 @@ def show_results(paths: list[Path], csv: Path | None) -> None:
     runs = frame["run"].nunique() if "run" in frame else frame.run_id.nunique()
     show(*grouped_table(results.grouped(frame), f"{where}: {runs} runs, {len(frame)} seeds"))
     if csv is not None:
-        io.atomic_write_bytes(csv, frame.to_csv(index=False).encode())
+        files.atomic_write_bytes(csv, frame.to_csv(index=False).encode())
         out_console.print(f"wrote {len(frame)} rows to {escape(str(csv))}")
 
 
@@ -149,7 +149,7 @@ def plot(paths: list[Path], x: str | None, y: str | None, hue: str | None, logx:
 
     paths = [Path(p) for p in paths]
     for path in paths:
-        io.check_input(path, str(path))
+        files.check_input(path, str(path))
     if out is not None:
         style.figure_format(out)
     if curves:
@@ -158,7 +158,7 @@ def plot(paths: list[Path], x: str | None, y: str | None, hue: str | None, logx:
                 raise ConfigError(f"{flag} {value}: not with --curves (learning curves are against the step, one colour per run)")
         _plot_curves(paths, y, logx, logy, out)
         return
-    from parity.analysis import plot as plots
+    from parity.analysis import plot
     from parity.sweeps import results
 
     x, y = x or "d", y or "steps_to_target"
@@ -168,13 +168,13 @@ def plot(paths: list[Path], x: str | None, y: str | None, hue: str | None, logx:
         frame, where = results.frame_of(_runs_under(paths, "no results.parquet"), where=True), " ".join(map(str, paths))
     if frame.empty:
         raise ConfigError(f"{where}: no finished runs yet; nothing to plot")
-    plots.check_columns(frame, x, y, hue)
+    plot.check_columns(frame, x, y, hue)
     out = out or _default_out(paths, f"{y}-vs-{x}.png")
-    io.check_out_file(out, "--out")
+    files.check_out_file(out, "--out")
     others = [c for c in results.swept_columns(frame) if c not in (x, hue)]
     if others:
         out_console.print(f"note: pooled over {', '.join(others)} (use one of them as --x or --hue to separate)")
-    out_console.print(f"wrote {escape(str(plots.plot(frame, x, y, hue, logy, out, logx=logx)))}")
+    out_console.print(f"wrote {escape(str(plot.plot(frame, x, y, hue, logy, out, logx=logx)))}")
 
 
 def _plot_curves(paths: list[Path], y: str | None, logx: bool, logy: bool, out: Path | None) -> None:
@@ -184,7 +184,7 @@ def _plot_curves(paths: list[Path], y: str | None, logx: bool, logy: bool, out: 
     columns = [y] if y else list(curves.DEFAULT_COLUMNS)
     curves.check_columns(found, columns)
     out = out or _default_out(paths, f"curves-{y}.png" if y else "curves.png")
-    io.check_out_file(out, "--out")
+    files.check_out_file(out, "--out")
     out_console.print(f"wrote {escape(str(curves.plot_curves(found, columns, logx, logy, out)))}")
 
 

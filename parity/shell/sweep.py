@@ -14,8 +14,8 @@ from typing import Optional
 import typer
 
 from parity.config import ConfigError
-from parity.runs import files as io
-from parity.shell import slurm_options as slurm_flags
+from parity.runs import files
+from parity.shell import slurm_options
 from parity.shell.options import strict
 from parity.sweeps.grid import RUNNERS
 
@@ -102,7 +102,7 @@ SWEEP_OPTIONS = [
         Optional[str],
         typer.Option(None, "--slurm-cluster", hidden=True, help="submitit cluster: 'local' runs the array as local processes (tests)"),
     ),
-    *slurm_flags.OPTIONS,
+    *slurm_options.OPTIONS,
 ]
 
 
@@ -110,7 +110,7 @@ def installed(package: str) -> bool:
     return importlib.util.find_spec(package) is not None
 
 
-def slurm_options(executor: str, workers: int | None, given: dict):
+def slurm_settings(executor: str, workers: int | None, given: dict):
     """The SLURM settings, or None for the local executor; refuse slurm options without --executor slurm."""
     from parity.sweeps.sweep import SlurmOptions
 
@@ -131,8 +131,8 @@ def slurm_options(executor: str, workers: int | None, given: dict):
     for name in ("slurm_gpus_per_task", "slurm_array_parallelism"):
         if name in given and given[name] < (0 if name == "slurm_gpus_per_task" else 1):
             raise ConfigError(f"--{name.replace('_', '-')} {given[name]}: must be a positive integer")
-    time_min, checked = parse_minutes(given.get("slurm_time", "60")), slurm_flags.checked(given)
-    slurm_flags.check_reachable(given.get("slurm_cluster", "slurm"))  # every option first, then whether SLURM is here at all
+    time_min, checked = parse_minutes(given.get("slurm_time", "60")), slurm_options.checked(given)
+    slurm_options.check_reachable(given.get("slurm_cluster", "slurm"))  # every option first, then whether SLURM is here at all
     return SlurmOptions(
         partition=given.get("slurm_partition"),
         time_min=time_min,
@@ -182,15 +182,15 @@ def run(sweep, out: Path, workers: int | None, slurm, stop=None) -> int:
     from parity.shell.render import err_console
     from parity.shell.sweep_render import SweepProgress
     from parity.sweeps import points
-    from parity.sweeps import sweep as sweeper
+    from parity.sweeps.sweep import run_sweep
 
     todo = points.check_before_run(sweep, out)  # DIR and every grid point's directory
     for point in todo if slurm is None else ():  # SLURM's machines are not this one
         check_memory(point.cfg, where=f"{point.label}: ")
-    io.check_writable(out, "--out")  # last: it tries a write
-    errors, jobs = sweeper.run_sweep(sweep, out, SweepProgress, workers, slurm, should_stop=stop)
+    files.check_writable(out, "--out")  # last: it tries a write
+    errors, jobs = run_sweep(sweep, out, SweepProgress, workers, slurm, should_stop=stop)
     if stop is not None and stop():
-        finished = sum(io.is_finished(p.out) for p in points.points(sweep, out))
+        finished = sum(files.is_finished(p.out) for p in points.points(sweep, out))
         err_console.print(
             f"interrupted: {finished} of {len(sweep.configs)} runs finished; run the same command to resume", markup=False, highlight=False
         )

@@ -15,8 +15,7 @@ from typing import Callable
 
 from parity.config import TrainConfig
 from parity.errors import ConfigError
-from parity.runs import files as io
-from parity.runs import outdir
+from parity.runs import files, outdir
 from parity.runs.outdir import LOCK, locked  # noqa: F401 (LOCK: the sweep's vocabulary)
 from parity.sweeps import results
 from parity.sweeps.grid import RUNNERS, Sweep
@@ -48,7 +47,7 @@ def points(sweep: Sweep, root: Path) -> list[Point]:
 
 
 def unfinished(all_points: list[Point]) -> list[Point]:
-    return [p for p in all_points if not io.is_finished(p.out)]
+    return [p for p in all_points if not files.is_finished(p.out)]
 
 
 SWEEP_LEFTOVERS = ("slurm", results.LOCK)  # besides runs/ and results.parquet: submitit's logs, the results lock
@@ -60,7 +59,7 @@ def check_sweep_dir(root: Path, flag: str = "--out") -> None:
     Whether it can be written is the caller's last check (a test write changes the directory's mtime).
     """
     root = Path(root)
-    io.check_path(root, flag)
+    files.check_path(root, flag)
     if root.exists() and not root.is_dir():
         raise ConfigError(f"{flag} {root}: exists and is not a directory")
     if root.is_dir():
@@ -82,7 +81,7 @@ def check_layout(root: Path, label: str) -> None:
 
 def check_export(path: Path, root: Path, flag: str) -> None:
     """An export (--csv) must not land on the sweep's results table or inside its run directories (real paths compared)."""
-    io.check_path(path, flag)
+    files.check_path(path, flag)
     target = outdir.real(path)
     if target == outdir.real(root / results.RESULTS) or outdir.real(root / results.RUNS) in target.parents:
         raise ConfigError(f"{flag} {path}: would overwrite a file of the sweep {root}; choose a file outside its runs/ and results.parquet")
@@ -122,6 +121,6 @@ def run_point(
     with locked(point.out, block) as mine:
         if not mine:
             return "busy", None
-        if io.is_finished(point.out):  # finished by someone else while we waited
+        if files.is_finished(point.out):  # finished by someone else while we waited
             return "finished", None
         return "ran", runner(point.command)(point.cfg, point.out, on_segment=on_segment, should_stop=should_stop)

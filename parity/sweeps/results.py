@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from parity.config import FIELDS
-from parity.runs import files as io
+from parity.runs import files
 from parity.runs.listing import varying_options
 from parity.stats import median_steps
 
@@ -43,12 +43,12 @@ def run_rows(run: Path) -> list[dict]:
     A summary list with one value per seed (steps_to_target, final_test_acc, ...) is exploded;
     `seed` is the row's seed (base seed + seed_index) and `support` the support actually used.
     """
-    record, summary = io.read_json(run / io.CONFIG), io.read_json(run / io.SUMMARY)
+    record, summary = files.read_json(run / files.CONFIG), files.read_json(run / files.SUMMARY)
     try:
         seeds = list(summary["seeds"])
         shared = {"run_id": record["run_id"], "command": record["command"], **record["config"]}
     except (KeyError, TypeError) as err:
-        raise io.CorruptFile(
+        raise files.CorruptFile(
             f"{run}: config.json or summary.json is not a parity run's ({type(err).__name__}: {err}); delete {run} to run it again"
         ) from None
     per_seed = {}
@@ -74,7 +74,7 @@ def frame_of(runs: list[Path], where: bool = False) -> pd.DataFrame:
 
     where: add a `run` column (the directory as given), for sets of runs that no sweep made.
     """
-    rows = [{**({"run": str(run)} if where else {}), **row} for run in runs if io.is_finished(run) for row in run_rows(run)]
+    rows = [{**({"run": str(run)} if where else {}), **row} for run in runs if files.is_finished(run) for row in run_rows(run)]
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
@@ -98,9 +98,9 @@ def rebuild(root: Path) -> pd.DataFrame:
     root = Path(root)
     with open(root / LOCK, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        io.remove_stale_temps(root, RESULTS)  # from a writer killed mid-write (only lock holders write it)
+        files.remove_stale_temps(root, RESULTS)  # from a writer killed mid-write (only lock holders write it)
         frame = gather(root)
-        io.write_table(root / RESULTS, frame)
+        files.write_table(root / RESULTS, frame)
     return frame
 
 
@@ -140,6 +140,6 @@ def read(root: Path) -> pd.DataFrame:
     try:
         return pd.read_parquet(path)
     except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
-        raise io.CorruptFile(
+        raise files.CorruptFile(
             f"{path}: cannot be read as a Parquet table ({type(err).__name__}); `parity results {root}` rebuilds it from runs/"
         ) from None

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from parity.engine import devices
 from parity.errors import ConfigError, Interrupted
-from parity.runs import files as io
+from parity.runs import files
 from parity.sweeps import results
 from parity.sweeps.points import Point, run_point
 
@@ -226,9 +226,9 @@ def wait_for(jobs, todo: list[Point], progress, poll_seconds: float = 1.0, shoul
     waiting = list(todo)
     while True:
         all_done = all(job.done() for job in jobs)
-        for point in [p for p in waiting if io.is_finished(p.out)]:
+        for point in [p for p in waiting if files.is_finished(p.out)]:
             waiting.remove(point)
-            progress.finished(point, "ran", json.loads((point.out / io.SUMMARY).read_text()))
+            progress.finished(point, "ran", json.loads((point.out / files.SUMMARY).read_text()))
         if all_done:
             break
         if should_stop is not None and should_stop():
