@@ -135,14 +135,14 @@ def _probe(
     saved = SavedRun(run)
     for step in saved.steps:  # a damaged checkpoint is bad input: named before anything (the lock file) is written
         saved.verify(step)
-    files.check_out_file(saved.run / probe.TABLE, f"{run}:")  # e.g. "runs/t: runs/t/probe.parquet: is a directory"
+    files.check_out_file(saved.run / files.PROBE, f"{run}:")  # e.g. "runs/t: runs/t/probe.parquet: is a directory"
     devices.enable_compilation_cache()
     with outdir.exclusive(saved.run, flag=""):  # the run is not being trained (or probed) by another process meanwhile
         with render.CountBar(f"probe {run}", len(saved.steps), "checkpoints") as bar:
             columns = probe.probe_run(saved, samples, on_progress=bar.update)
         table, notes = tables.probe_table(pd.DataFrame(columns), f"probe of {run} ({samples:,} samples)")
-        files.write_table(saved.run / probe.TABLE, columns)
-    render.show(table, [*notes, f"table in [bold]{saved.run / probe.TABLE}[/bold]"])
+        files.write_table(saved.run / files.PROBE, columns)
+    render.show(table, [*notes, f"table in [bold]{saved.run / files.PROBE}[/bold]"])
 
 
 @app.command("doctor")

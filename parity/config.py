@@ -76,7 +76,7 @@ class TrainConfig:
     target_acc: float = opt(0.99, "test accuracy that counts as solved, in (0, 1]", group="engine")
     early_stop: bool = opt(True, "stop once every seed has reached --target-acc", group="engine")
 
-    # ----- repetition schedules (issue 4): where the training samples come from; see parity/schedule.py -----
+    # ----- repetition schedules (issue 4): where the training samples come from; see parity/data_plan.py -----
     data: str = opt(
         "online",
         "online: a fresh batch every step; pool: --pool-size samples drawn once, visited in epochs",

@@ -13,8 +13,9 @@ from distill_helpers import TEACHER, trained_teacher
 
 from parity.config import ConfigError
 from parity.engine.loop import train
+from parity.runs.files import CHECKPOINTS, INDEX
 from parity.runs.runner import run_train
-from parity.runs.saved import CHECKPOINTS, INDEX, SavedRun
+from parity.runs.saved import SavedRun
 
 
 @pytest.fixture

@@ -27,8 +27,8 @@ from distill_helpers import trained_teacher
 
 from parity.config import TrainConfig
 from parity.errors import Interrupted
-from parity.runs import outdir, runner
-from parity.runs.saved import CHECKPOINTS, INDEX
+from parity.runs import files, runner
+from parity.runs.files import CHECKPOINTS, INDEX
 from parity.sweeps import results, sweep
 
 PLAIN = TrainConfig(d=10, k=2, width=8, seeds=2, steps=200, eval_every=100, test_size=128)
@@ -58,7 +58,7 @@ def shared(tmp_path_factory) -> Shared:
     unfinished = tmp_path_factory.mktemp("unfinished") / "run"
     with pytest.raises(Interrupted):
         runner.run_train(PLAIN, unfinished, should_stop=lambda: True)
-    (unfinished / outdir.LOCK).touch()  # as in a run the CLI made: it takes the run's lock before resuming
+    (unfinished / files.LOCK).touch()  # as in a run the CLI made: it takes the run's lock before resuming
     return Shared(teacher, plain, root, unfinished)
 
 
@@ -663,7 +663,7 @@ CATALOG += [
         "resume a run whose lock is a directory",
         f"train {PLAIN_ARGS} --out {{run}}",
         "{run}/.lock is a directory",
-        unfinished_copy(lambda run: (run / outdir.LOCK).unlink() or (run / outdir.LOCK).mkdir()),
+        unfinished_copy(lambda run: (run / files.LOCK).unlink() or (run / files.LOCK).mkdir()),
     ),
     bad(
         "sweep into a directory whose results lock is a directory",

@@ -8,7 +8,7 @@ import pytest
 from conftest import tree_snapshot
 from distill_helpers import trained_teacher
 
-from parity.runs.saved import CHECKPOINTS, INDEX
+from parity.runs.files import CHECKPOINTS, INDEX
 
 STUDENT = ["--width", "8", "--loss", "ce", "--seeds", "2", "--steps", "600", "--eval-every", "100", "--test-size", "512"]
 

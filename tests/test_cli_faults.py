@@ -26,8 +26,9 @@ from conftest import flags, tree_snapshot
 from flax import serialization
 
 from parity.config import TrainConfig
-from parity.runs import files, outdir, resume, runner
-from parity.runs.saved import CHECKPOINTS, INDEX, SavedRun
+from parity.runs import files, runner
+from parity.runs.files import CHECKPOINTS, INDEX
+from parity.runs.saved import SavedRun
 from parity.sweeps import results, sweep
 
 REPO = Path(__file__).resolve().parent.parent
@@ -78,7 +79,7 @@ def parity_process(args, cache: Path, kill: str) -> subprocess.Popen:
 
 
 def without_lock(snapshot: dict) -> dict:
-    return {name: mtime for name, mtime in snapshot.items() if name != outdir.LOCK}
+    return {name: mtime for name, mtime in snapshot.items() if name != files.LOCK}
 
 
 def deterministic(summary: dict) -> dict:
@@ -94,7 +95,7 @@ def index(run: Path) -> list[dict]:
 
 
 def resume_step(run: Path) -> int:
-    return int(serialization.msgpack_restore((run / resume.RESUME).read_bytes())["step"])
+    return int(serialization.msgpack_restore((run / files.RESUME).read_bytes())["step"])
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +117,7 @@ def assert_equals_uninterrupted(run: Path, reference: Path) -> None:
     assert [(e["step"], e["test_acc"]) for e in index(run)] == [(e["step"], e["test_acc"]) for e in index(reference)]
     for a, b in zip(*(jax_leaves(SavedRun(r).params(CKPT.steps)) for r in (run, reference))):
         np.testing.assert_array_equal(a, b)
-    assert not (run / resume.RESUME).exists() and not temp_files(run)
+    assert not (run / files.RESUME).exists() and not temp_files(run)
 
 
 def jax_leaves(tree):
@@ -424,7 +425,7 @@ def test_a_sweep_given_sigterm_stops_its_runs_with_resume_points_rebuilds_result
     assert proc.returncode == 143, err
     assert err.strip().splitlines()[-1].endswith("runs finished; run the same command to resume"), err
     runs = [d for d in first.iterdir() if d.is_dir()]
-    assert any((d / resume.RESUME).is_file() for d in runs) and not all(files.is_finished(d) for d in runs)
+    assert any((d / files.RESUME).is_file() for d in runs) and not all(files.is_finished(d) for d in runs)
     rebuilt = pd.read_parquet(tmp_path / "s" / results.RESULTS)  # rebuilt before exiting: the runs finished by then
     assert len(rebuilt) == 2 * sum(files.is_finished(d) for d in runs)
     r = run_cli(*args)

@@ -9,7 +9,7 @@ from conftest import tree_snapshot
 
 from parity.config import TrainConfig
 from parity.errors import ConfigError
-from parity.runs import outdir, runner
+from parity.runs import files, outdir, runner
 
 CFG = TrainConfig(d=10, k=2, width=8, seeds=2, steps=200, eval_every=100, test_size=128, save_every=100)
 
@@ -20,7 +20,7 @@ def test_a_new_an_empty_and_a_leftovers_only_directory_may_be_trained_into(tmp_p
     outdir.check_run_dir(tmp_path / "empty", overwrite=False, run_hash=CFG.run_hash)
     leftovers = tmp_path / "leftovers"
     leftovers.mkdir()
-    (leftovers / outdir.LOCK).touch()
+    (leftovers / files.LOCK).touch()
     (leftovers / ".config.json.abc.tmp").touch()  # a write cut short by a kill
     outdir.check_run_dir(leftovers, overwrite=False, run_hash=CFG.run_hash)
 
@@ -83,4 +83,4 @@ def test_one_process_at_a_time_holds_a_run(tmp_path):
                 pass
     with outdir.exclusive(run):  # released on exit
         pass
-    assert os.listdir(run) == [outdir.LOCK]
+    assert os.listdir(run) == [files.LOCK]

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from parity.config import TrainConfig
-from parity.runs import resume, runner
+from parity.runs import files, runner
 
 CFG = TrainConfig(d=12, k=3, width=16, seeds=2, steps=600, eval_every=100, test_size=256, early_stop=False)
 TIMING = {"wall_seconds", "compile_seconds", "train_seconds", "model_steps_per_second"}
@@ -35,13 +35,13 @@ def test_an_interrupted_run_resumes_to_the_same_results_as_an_uninterrupted_one(
     whole = runner.run_train(CFG, tmp_path / "whole")
     with pytest.raises(Interrupt):
         runner.run_train(CFG, tmp_path / "cut", on_segment=stop_after(300))
-    assert (tmp_path / "cut" / resume.RESUME).is_file() and not (tmp_path / "cut" / "summary.json").exists()
+    assert (tmp_path / "cut" / files.RESUME).is_file() and not (tmp_path / "cut" / "summary.json").exists()
     seen = []
     resumed = runner.run_train(CFG, tmp_path / "cut", on_segment=lambda r: seen.append(r.step))
     assert seen == [400, 500, 600]  # finished segments are not redone
     assert deterministic(resumed) == deterministic(whole)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "cut" / "metrics.parquet"), pd.read_parquet(tmp_path / "whole" / "metrics.parquet"))
-    assert not (tmp_path / "cut" / resume.RESUME).exists()
+    assert not (tmp_path / "cut" / files.RESUME).exists()
 
 
 def test_fresh_ignores_a_saved_checkpoint(tmp_path):
@@ -55,7 +55,7 @@ def test_fresh_ignores_a_saved_checkpoint(tmp_path):
 def test_a_corrupted_resume_file_is_reported_by_name(tmp_path, run_cli):
     with pytest.raises(Interrupt):
         runner.run_train(CFG, tmp_path / "run", on_segment=stop_after(200))
-    path = tmp_path / "run" / resume.RESUME
+    path = tmp_path / "run" / files.RESUME
     path.write_bytes(path.read_bytes()[:100])
     args = [
         "--d",
@@ -94,7 +94,7 @@ def test_a_run_on_a_pool_resumes_to_the_same_results(tmp_path):
     whole = runner.run_train(cfg, tmp_path / "whole")
     with pytest.raises(Interrupt):
         runner.run_train(cfg, tmp_path / "cut", on_segment=stop_after(300))
-    assert (tmp_path / "cut" / resume.RESUME).stat().st_size < 50_000  # the pool is not written
+    assert (tmp_path / "cut" / files.RESUME).stat().st_size < 50_000  # the pool is not written
     assert deterministic(runner.run_train(cfg, tmp_path / "cut")) == deterministic(whole)
 
 

@@ -10,7 +10,7 @@ from conftest import tree_snapshot
 
 from parity.config import TrainConfig
 from parity.errors import Interrupted
-from parity.runs import outdir, runner
+from parity.runs import files, runner
 from parity.runs import teacher as distill
 from parity.runs.saved import SavedRun
 from parity.runs.teacher import AUTO_CHANCE, NoTransition, pick_in_transition
@@ -26,7 +26,7 @@ def interrupted_student(teacher, out, **options):
     )
     with pytest.raises(Interrupted):
         runner.run_train(cfg, out, teacher=distill.prepare(cfg, record), should_stop=lambda: True)
-    (out / outdir.LOCK).touch()  # as the CLI leaves it
+    (out / files.LOCK).touch()  # as the CLI leaves it
 
 
 def test_config_json_records_the_digest_of_every_teacher_checkpoint_the_schedule_uses(tmp_path):

@@ -26,12 +26,12 @@ from parity.engine.loop import SegmentReport, run_is_over
 from parity.engine.segment import Engine
 from parity.runs import files
 from parity.runs.save_plan import planned_saves
-from parity.runs.saved import CHECKPOINTS, INDEX, ITEM, _orbax
+from parity.runs.saved import ITEM, _orbax
 
 
 def clear(out: Path) -> None:
     """An overwritten run must not keep the old run's checkpoints."""
-    shutil.rmtree(Path(out) / CHECKPOINTS, ignore_errors=True)
+    shutil.rmtree(Path(out) / files.CHECKPOINTS, ignore_errors=True)
 
 
 def file_digests(directory: Path) -> dict[str, str]:
@@ -41,7 +41,7 @@ def file_digests(directory: Path) -> dict[str, str]:
 class CheckpointWriter:
     """Saves every seed's parameters at the planned steps (an `on_segment` hook).
 
-    An interrupted run resumes from its resume point (parity/resume.py), which is saved right
+    An interrupted run resumes from its resume point (parity/runs/resume.py), which is saved right
     after every checkpoint: `resume(step)` keeps the complete checkpoints up to that step, drops
     anything later or incomplete, and the writer carries on from there.
     """
@@ -49,7 +49,7 @@ class CheckpointWriter:
     def __init__(self, cfg: TrainConfig, out: Path):
         self.cfg = cfg
         self.steps, self.save_last = planned_saves(cfg)
-        self.dir = (Path(out) / CHECKPOINTS).absolute()
+        self.dir = (Path(out) / files.CHECKPOINTS).absolute()
         self.index: dict[str, Any] = {"seeds": cfg.seed_values, "checkpoints": []}
         self.manager = None  # opened by start() or resume(), once the directory holds only complete steps
 
@@ -78,7 +78,7 @@ class CheckpointWriter:
         Raises CorruptFile (before anything is removed) when the index is unreadable or lacks a
         checkpoint that was saved before the resume point.
         """
-        path = self.dir / INDEX
+        path = self.dir / files.INDEX
         index = files.read_json(path) if path.is_file() else {"checkpoints": []}
         try:
             kept = [entry for entry in index["checkpoints"] if int(entry["step"]) <= step]
@@ -89,7 +89,7 @@ class CheckpointWriter:
             raise files.CorruptFile(
                 f"{path}: lacks the checkpoint at step {missing[0]}, saved before the run was interrupted; pass --overwrite to start over"
             )
-        keep = {str(int(e["step"])) for e in kept} | {INDEX}
+        keep = {str(int(e["step"])) for e in kept} | {files.INDEX}
         for item in self.dir.iterdir() if self.dir.is_dir() else ():
             if item.name not in keep:  # a later step, an unindexed or half-written one, a stale temporary file
                 shutil.rmtree(item) if item.is_dir() else item.unlink()
@@ -130,7 +130,7 @@ class CheckpointWriter:
             raise disk_error(err, self.dir / str(step)) from err
         entry = {"step": int(step), "test_acc": [float(a) for a in test_acc], "files": file_digests(self.dir / str(step))}
         self.index["checkpoints"].append(entry)
-        files.write_json(self.dir / INDEX, self.index)  # only now does the step count as saved
+        files.write_json(self.dir / files.INDEX, self.index)  # only now does the step count as saved
 
 
 def disk_error(err: Exception, path: Path) -> OSError:

@@ -16,6 +16,10 @@ CONFIG = "config.json"
 METRICS = "metrics.parquet"
 SUMMARY = "summary.json"  # written last: its presence marks a run as finished
 RESUME = "resume.msgpack"  # only while a run is unfinished: where it resumes (parity/runs/resume.py)
+PROBE = "probe.parquet"  # `parity probe`'s table (parity/runs/probe.py)
+CHECKPOINTS = "checkpoints"  # saved parameters, a folder per step (parity/runs/checkpoints.py)
+INDEX = "index.json"  # in CHECKPOINTS: the complete steps, their accuracies and digests
+LOCK = ".lock"  # held by the one process that writes the run (parity/runs/outdir.py)
 
 
 TEMP_SUFFIX = ".tmp"

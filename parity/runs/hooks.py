@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 from parity.config import TrainConfig
 from parity.engine.loop import SegmentReport
 from parity.engine.segment import Engine
+from parity.runs import files
 
 
 @dataclass
@@ -67,9 +68,8 @@ class RunHooks:
                 part.close()
 
     def _drop_probe_table(self) -> None:
-        from parity.runs import probe
 
-        (Path(self.out) / probe.TABLE).unlink(missing_ok=True)
+        (Path(self.out) / files.PROBE).unlink(missing_ok=True)
 
     def on_segment(self, report: SegmentReport) -> bool:
         """Every part sees the report; True when one saved something (a checkpoint) at this step."""

@@ -19,17 +19,13 @@ from typing import Iterator
 from parity.errors import ConfigError, CorruptFile
 from parity.runs import files
 
-LOCK = ".lock"
-RESUME = files.RESUME
-PROBE = "probe.parquet"  # parity/runs/probe.py
-CHECKPOINTS = "checkpoints"  # parity/runs/saved.py
-OWNED_FILES = (files.CONFIG, files.METRICS, files.SUMMARY, RESUME, PROBE)
-OWNED = (*OWNED_FILES, CHECKPOINTS, LOCK)  # everything parity writes into a run directory (and its temporary files)
+OWNED_FILES = (files.CONFIG, files.METRICS, files.SUMMARY, files.RESUME, files.PROBE)
+OWNED = (*OWNED_FILES, files.CHECKPOINTS, files.LOCK)  # everything parity writes into a run directory (and its temporary files)
 
 
 def is_leftover(name: str) -> bool:
     """A lock file or a temporary file of parity's: a directory holding only these counts as empty."""
-    return name == LOCK or name.startswith(".parity-write-test.") or (name.startswith(".") and name.endswith(files.TEMP_SUFFIX))
+    return name == files.LOCK or name.startswith(".parity-write-test.") or (name.startswith(".") and name.endswith(files.TEMP_SUFFIX))
 
 
 def check_run_dir(out: Path, overwrite: bool, run_hash: str | None = None, flag: str = "--out", writable: bool = True) -> None:
@@ -42,8 +38,8 @@ def check_run_dir(out: Path, overwrite: bool, run_hash: str | None = None, flag:
     files.check_path(out, flag)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{flag} {out}: exists and is not a directory")
-    if (out / LOCK).is_dir():
-        raise ConfigError(f"{flag} {out}: {out / LOCK} is a directory; parity keeps its lock file there")
+    if (out / files.LOCK).is_dir():
+        raise ConfigError(f"{flag} {out}: {out / files.LOCK} is a directory; parity keeps its lock file there")
     if not out.exists() or all(is_leftover(name) for name in _entries(out, flag)):
         if writable:
             files.check_writable(out, flag)
@@ -59,7 +55,7 @@ def check_run_dir(out: Path, overwrite: bool, run_hash: str | None = None, flag:
     for name in OWNED_FILES:
         if (out / name).is_dir():
             raise ConfigError(f"{flag} {out}: {out / name} is a directory; parity writes a file there")
-    checkpoints = out / CHECKPOINTS
+    checkpoints = out / files.CHECKPOINTS
     if checkpoints.is_symlink() or (checkpoints.exists() and not checkpoints.is_dir()):
         raise ConfigError(f"{flag} {out}: {checkpoints} is not a directory of parity's (a file or a symbolic link)")
     if files.is_finished(out) and not overwrite:
@@ -83,8 +79,8 @@ def clear_run(out: Path) -> None:
     for name in OWNED_FILES:
         if name != files.CONFIG:
             (out / name).unlink(missing_ok=True)
-    if (out / CHECKPOINTS).is_dir() and not (out / CHECKPOINTS).is_symlink():
-        shutil.rmtree(out / CHECKPOINTS)
+    if (out / files.CHECKPOINTS).is_dir() and not (out / files.CHECKPOINTS).is_symlink():
+        shutil.rmtree(out / files.CHECKPOINTS)
     files.remove_stale_temps(out)
 
 
@@ -96,7 +92,7 @@ def check_not_owned(path: Path, flag: str) -> None:
     """An export (a --csv file) must not land on a file parity keeps in a run directory (real paths compared)."""
     target = real(path)
     run = next((d for d in target.parents if (d / files.CONFIG).is_file()), None)
-    if run is not None and ((target.parent == run and target.name in OWNED) or target.relative_to(run).parts[0] == CHECKPOINTS):
+    if run is not None and ((target.parent == run and target.name in OWNED) or target.relative_to(run).parts[0] == files.CHECKPOINTS):
         raise ConfigError(f"{flag} {path}: would overwrite {target.relative_to(run)} of the parity run {run}; choose another file")
 
 
@@ -117,7 +113,7 @@ def locked(run: Path, block: bool) -> Iterator[bool]:
     """Hold the run directory's lock; yields False if another process holds it and block is False."""
     run = Path(run)
     run.mkdir(parents=True, exist_ok=True)
-    with open(run / LOCK, "a") as handle:
+    with open(run / files.LOCK, "a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
         except BlockingIOError:

@@ -21,13 +21,11 @@ import numpy as np
 from parity.config import TrainConfig
 from parity.engine import task
 from parity.engine.probe_math import sample_correlations
-from parity.runs import outdir
 
 DEFAULT_SAMPLES = 100_000  # as in the paper's probe
 TRAINING_SAMPLES = 2**14  # --probe-every: cheap enough to run every few hundred steps
 N_CONTROLS = 100  # random control subsets per degree, as in the paper
 
-TABLE = outdir.PROBE
 COLUMNS = ("probe_deg1_support", "probe_deg1_control")  # what --probe-every adds to metrics
 
 

@@ -14,9 +14,7 @@ from flax import serialization
 
 from parity.engine.loop import Checkpoint
 from parity.engine.segment import SeedState
-from parity.runs import files, outdir
-
-RESUME = outdir.RESUME
+from parity.runs import files
 
 
 def save(run_dir: Path, checkpoint: Checkpoint) -> None:
@@ -27,7 +25,7 @@ def save(run_dir: Path, checkpoint: Checkpoint) -> None:
         "state": serialization.to_state_dict(jax.device_get(checkpoint.state._replace(data=()))),
         "history": {str(i): row for i, row in enumerate(checkpoint.history)},
     }
-    files.atomic_write_bytes(Path(run_dir) / RESUME, serialization.msgpack_serialize(payload))
+    files.atomic_write_bytes(Path(run_dir) / files.RESUME, serialization.msgpack_serialize(payload))
 
 
 def load(run_dir: Path, template: SeedState, steps: int | None = None) -> Checkpoint | None:
@@ -35,7 +33,7 @@ def load(run_dir: Path, template: SeedState, steps: int | None = None) -> Checkp
 
     steps: the run's budget, which the saved step must not pass.
     """
-    path = Path(run_dir) / RESUME
+    path = Path(run_dir) / files.RESUME
     if not path.is_file():
         return None
     want = jax.device_get(template._replace(data=()))
@@ -69,12 +67,12 @@ def _mismatch(want: SeedState, got: SeedState, history: list[dict], step: int) -
 
 
 def discard(run_dir: Path) -> None:
-    (Path(run_dir) / RESUME).unlink(missing_ok=True)
+    (Path(run_dir) / files.RESUME).unlink(missing_ok=True)
 
 
 def saved_step(run_dir: Path) -> int | None:
     """The step of a run's resume point, or None if there is none (or it cannot be read)."""
-    path = Path(run_dir) / RESUME
+    path = Path(run_dir) / files.RESUME
     try:
         return int(serialization.msgpack_restore(path.read_bytes())["step"]) if path.is_file() else None
     except Exception:

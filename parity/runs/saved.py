@@ -14,10 +14,8 @@ import json
 from pathlib import Path
 
 from parity.config import ConfigError, TrainConfig, from_mapping
-from parity.runs import files, outdir
+from parity.runs import files
 
-CHECKPOINTS = outdir.CHECKPOINTS
-INDEX = "index.json"
 ITEM = "params"
 
 
@@ -71,7 +69,7 @@ class SavedRun:
         self.label = label or str(run)
         self.record = record if record is not None else read_run_record(self.run, self.label)
         self.cfg: TrainConfig = run_config(self.record, self.run, self.label)
-        index_path = self.run / CHECKPOINTS / INDEX
+        index_path = self.run / files.CHECKPOINTS / files.INDEX
         if not index_path.is_file():
             raise ConfigError(f"{self.label}: no checkpoints saved (train it with --save-every N, --save-steps or --save-log)")
         try:
@@ -95,7 +93,7 @@ class SavedRun:
 
     def verify(self, step: int) -> None:
         """Every file of the step as it was written, or a ConfigError naming the step and file."""
-        base = self.run / CHECKPOINTS
+        base = self.run / files.CHECKPOINTS
         for name, digest in self.entries[step]["files"].items():
             path = base / name
             if not path.is_file():
@@ -113,7 +111,7 @@ class SavedRun:
         import numpy as np
 
         self.verify(step)
-        path = (self.run / CHECKPOINTS / str(step) / ITEM).absolute()
+        path = (self.run / files.CHECKPOINTS / str(step) / ITEM).absolute()
         try:
             restored = _restore_here(path)
         except Exception as err:  # orbax/tensorstore raise many types; the user needs the step and path

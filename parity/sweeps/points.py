@@ -16,7 +16,7 @@ from typing import Callable
 from parity.config import TrainConfig
 from parity.errors import ConfigError
 from parity.runs import files, outdir
-from parity.runs.outdir import LOCK, locked  # noqa: F401 (LOCK: the sweep's vocabulary)
+from parity.runs.outdir import locked
 from parity.sweeps import results
 from parity.sweeps.grid import RUNNERS, Sweep
 

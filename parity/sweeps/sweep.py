@@ -14,7 +14,7 @@ from parity.engine import devices
 from parity.sweeps import results
 from parity.sweeps.grid import Sweep
 from parity.sweeps.local import run_local
-from parity.sweeps.points import LOCK, Point, locked, points, run_dir, run_point, unfinished  # noqa: F401 (the sweep's vocabulary)
+from parity.sweeps.points import Point, locked, points, run_dir, run_point, unfinished  # noqa: F401 (the sweep's vocabulary)
 from parity.sweeps.slurm import SlurmOptions, SubmissionFailed, submit_slurm, wait_for
 
 
