@@ -79,11 +79,12 @@ app.command("train")(options.with_config_options(_train, fields=TRAIN_FIELDS))
 
 def _distill(ctx: typer.Context, config: Optional[Path], out: Optional[Path], overwrite: bool, json: bool, **fields):
     """Train students on the outputs of a teacher run's checkpoints (--teacher RUN --teacher-step SPEC)."""
-    from parity.runs import teacher as distill
+    from parity.runs.student import from_teacher
+    from parity.runs.teacher import prepare  # deferred: JAX (the teacher's parameters)
     from parity.shell import render
 
-    cfg, record = distill.student(options.given_values(ctx, config, fields))
-    teacher = distill.prepare(cfg, record)
+    cfg, record = from_teacher(options.given_values(ctx, config, fields))
+    teacher = prepare(cfg, record)
     if teacher.auto:  # which checkpoint `auto` chose and why (config.json keeps the whole record)
         print(f"--teacher-step auto: teacher seed {cfg.teacher_seed}, {teacher.auto['reason']}", file=sys.stderr)
     options.check_memory(cfg, teacher)

@@ -1,6 +1,7 @@
 """Commands that only read files never import JAX (issue 16): they run, one after another, in one fresh interpreter."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,41 @@ def test_results_and_plot_read_the_sweep(probes):
 def test_no_read_only_command_imports_jax(probes):
     """Loaded modules accumulate in the one interpreter: an empty list after the last command clears them all."""
     assert [p["loaded"] for p in probes] == [[]] * len(READ_ONLY)
+
+
+# A finder first on sys.meta_path (Python runs sitecustomize at start-up) that refuses JAX and its family.
+BLOCK_JAX = f"""
+import sys
+class NoJax:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in {HEAVY!r}:
+            raise ImportError(name + ": blocked (a sweep's parent process imports no JAX)")
+sys.meta_path.insert(0, NoJax())
+"""
+
+
+def test_both_sweep_kinds_dry_run_with_jax_unimportable(tmp_path, tmp_path_factory):
+    """`parity sweep train|distill --dry-run` in an interpreter where `import jax` fails: the grid, its checks, the table."""
+    from distill_helpers import trained_teacher
+
+    teacher, _ = trained_teacher(tmp_path_factory)
+    (tmp_path / "block").mkdir()
+    (tmp_path / "block" / "sitecustomize.py").write_text(BLOCK_JAX)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "block")}
+    assert subprocess.run([sys.executable, "-c", "import jax"], env=env, capture_output=True).returncode == 1  # the blocker holds
+    sweeps = {
+        "train": ["train", "--d", "8,10", "--k", "2", "--steps", "40"],
+        "distill": ["distill", "--teacher", str(teacher), "--teacher-step", "200,final", "--width", "8", "--steps", "40"],
+    }
+    for kind, args in sweeps.items():
+        done = subprocess.run(
+            [sys.executable, str(REPO / "cli.py"), "sweep", *args, "--out", kind, "--dry-run"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert f"{kind} sweep into {kind}: 2 grid points" in done.stdout and "to run: 2" in done.stdout
+        assert not (tmp_path / kind).exists()  # a dry run writes nothing

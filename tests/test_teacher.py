@@ -10,10 +10,10 @@ from conftest import tree_snapshot
 
 from parity.config import TrainConfig
 from parity.errors import Interrupted
-from parity.runs import files, runner
-from parity.runs import teacher as distill
+from parity.runs import files, runner, student
 from parity.runs.saved import SavedRun
-from parity.runs.teacher import AUTO_CHANCE, NoTransition, pick_in_transition
+from parity.runs.student import AUTO_CHANCE, NoTransition, pick_in_transition
+from parity.runs.teacher import prepare
 
 TEACHER = TrainConfig(d=10, k=2, width=16, seeds=2, steps=400, eval_every=100, test_size=128, save_every=100, early_stop=False)
 STUDENT = ["--teacher-step", "final", "--width", "8", "--seeds", "2", "--steps", "300", "--eval-every", "100", "--test-size", "128", "--json"]
@@ -21,11 +21,11 @@ STUDENT = ["--teacher-step", "final", "--width", "8", "--seeds", "2", "--steps",
 
 def interrupted_student(teacher, out, **options):
     """A distillation run stopped after its first segment: config.json and a resume point, as a signal leaves it."""
-    cfg, record = distill.student(
+    cfg, record = student.from_teacher(
         {"teacher": str(teacher), "teacher_step": "final", "width": 8, "seeds": 2, "steps": 300, "eval_every": 100, "test_size": 128, **options}
     )
     with pytest.raises(Interrupted):
-        runner.run_train(cfg, out, teacher=distill.prepare(cfg, record), should_stop=lambda: True)
+        runner.run_train(cfg, out, teacher=prepare(cfg, record), should_stop=lambda: True)
     (out / files.LOCK).touch()  # as the CLI leaves it
 
 

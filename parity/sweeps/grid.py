@@ -15,6 +15,7 @@ from typing import Any
 from parity import toml_files
 from parity.config import FIELDS, INT_LISTS, ConfigError, TrainConfig, coerce, field_name, flag_of, from_mapping
 from parity.paths import check_input
+from parity.runs import student
 
 # The sub-commands a sweep can run: name -> "module:function", imported only where a point runs.
 # The function is called as fn(cfg, out, on_segment=callback) and returns the summary dict, with
@@ -193,10 +194,8 @@ def size(spec: Spec) -> int:
 
 def _student(point: dict) -> TrainConfig:
     """A distillation point: the task comes from the teacher, whose checkpoints must hold the SPEC's steps."""
-    from parity.runs import teacher as distill
-
-    cfg, record = distill.student(point)
-    distill.check(cfg, record)
+    cfg, record = student.from_teacher(point)
+    student.check(cfg, record)
     return cfg
 
 
