@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
 import jax
@@ -38,11 +38,12 @@ class SegmentReport:
 
     step: int
     steps_total: int
-    rows: dict[str, np.ndarray]  # per-seed metrics at this step (the history row: columns added here are kept)
+    rows: dict[str, np.ndarray]  # per-seed metrics at this step: the last row of `history`
     reached: np.ndarray
     diverged: np.ndarray
     state: SeedState  # e.g. for saving checkpoints
     train_seconds: float = 0.0  # training time so far, compile excluded
+    history: list[dict[str, np.ndarray]] = field(default_factory=list)  # every row so far: what metrics.parquet holds
 
 
 @dataclass
@@ -83,12 +84,14 @@ def train(
     extra_ends: Iterable[int] = (),
     problem_for: Callable[[Problem, int, int], Problem] | None = None,
     resume: Checkpoint | None = None,
+    columns: Callable[[SegmentReport], dict[str, np.ndarray]] | None = None,
 ) -> RunResult:
     """Train every seed of `cfg`; returns the final state and the per-evaluation history.
 
     extra_ends: steps where a segment must also end (checkpoints, teacher switches), in ascending order.
     problem_for(problem, start, end): the inputs for one segment (e.g. the teacher of that stage).
     resume: continue from a saved segment boundary; the result equals an uninterrupted run.
+    columns(report): more per-seed columns of the segment's row (probe, teacher step), added before on_segment sees it.
     """
     tic = time.perf_counter()
     engine = engine or Engine(cfg)
@@ -111,12 +114,14 @@ def train(
         row = jax.device_get(row)  # the one host sync per segment
         train_seconds += time.perf_counter() - seg_tic - (engine.compile_seconds - compile_before)
         row = {"step": np.full(cfg.seeds, end), **{k: np.asarray(v) for k, v in row.items()}}
-        history.append(row)
         start = end
         reached = np.asarray(state.steps_to_target) >= 0
         diverged = np.asarray(row["diverged"])
+        report = SegmentReport(end, cfg.steps, row, reached, diverged, state, train_seconds, history)
+        row.update(columns(report) if columns is not None else {})
+        history.append(row)
         if on_segment is not None:
-            on_segment(SegmentReport(end, cfg.steps, row, reached, diverged, state, train_seconds))
+            on_segment(report)
         if run_is_over(cfg, end, reached, diverged):
             break
     return RunResult(

@@ -29,11 +29,6 @@ from parity.runs.save_plan import planned_saves
 from parity.runs.saved import ITEM, _orbax
 
 
-def clear(out: Path) -> None:
-    """An overwritten run must not keep the old run's checkpoints."""
-    shutil.rmtree(Path(out) / files.CHECKPOINTS, ignore_errors=True)
-
-
 def file_digests(directory: Path) -> dict[str, str]:
     return {str(p.relative_to(directory.parent)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(directory.rglob("*")) if p.is_file()}
 
@@ -100,16 +95,13 @@ class CheckpointWriter:
 
     def on_segment(self, report: SegmentReport) -> bool:
         """Save at a planned step (and at the end with --save-every); True when a checkpoint was saved."""
-        last = run_is_over(self.cfg, report.step, report.reached, report.diverged)
-        saved = report.step in self.steps or (last and self.save_last)
+        saved = report.step in self.steps or (self.save_last and run_is_over(self.cfg, report.step, report.reached, report.diverged))
         if saved:
             self.save(report.step, report.state.params, report.rows["test_acc"])
-        if last:
-            self.close()
         return saved
 
     def close(self) -> None:
-        """Release orbax's manager: at the last step, or when the run stops early (then its own errors are moot)."""
+        """Release orbax's manager: when the run ends or stops early (then its own errors are moot)."""
         manager, self.manager = self.manager, None
         if manager is not None:
             try:

@@ -118,7 +118,7 @@ def probe_run(saved, samples: int = DEFAULT_SAMPLES, on_progress: Callable[[int,
 
 # ----- during training: --probe-every -----
 class TrainingProbe:
-    """Adds degree-1 correlations to the metrics rows at every --probe-every step (an on_segment hook)."""
+    """Adds degree-1 correlations to the metrics rows at every --probe-every step (a `columns` hook)."""
 
     def __init__(self, cfg: TrainConfig, apply_fn):
         self.cfg = cfg
@@ -129,10 +129,10 @@ class TrainingProbe:
     def segment_ends(self) -> range:
         return range(self.cfg.probe_every, self.cfg.steps + 1, self.cfg.probe_every)  # lazy: steps may be 2^31
 
-    def on_segment(self, report) -> None:
+    def columns(self, report) -> dict[str, np.ndarray]:
+        """The probe's columns at a --probe-every step, NaN at other segment ends."""
         values = np.full((2, self.cfg.seeds), np.nan)
         if report.step % self.cfg.probe_every == 0:
             corr = np.asarray(self.probe(report.state.params))
             values = np.asarray([by_degree(c, self.subsets, 1) for c in corr]).T
-        for name, column in zip(COLUMNS, values):
-            report.rows[name] = column
+        return dict(zip(COLUMNS, values))

@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import Callable
 
 from parity.config import TrainConfig
-from parity.engine.loop import Checkpoint, RunResult, SegmentReport, run_is_over, train
-from parity.engine.segment import Engine
+from parity.data_plan import describe
+from parity.engine.loop import Checkpoint, SegmentReport, run_is_over, train
+from parity.engine.task import draw_support
 from parity.errors import Interrupted
 from parity.runs import files, outdir, provenance, resume
+from parity.runs.hooks import run_hooks
 from parity.runs.summary import metrics_columns, summarize
+from parity.runs.teacher import prepare
 
 FLUSH_SECONDS = 10.0  # how often partial metrics reach disk during a long run
 
@@ -22,16 +25,13 @@ def default_out(cfg: TrainConfig, root: Path = Path("runs")) -> Path:
     return root / f"{stamp}-{cfg.run_hash[:8]}"
 
 
-def config_record(cfg: TrainConfig, command: str = "train", extra: dict | None = None) -> dict:
-    from parity.data_plan import describe
-    from parity.engine.task import draw_support
-
+def config_record(cfg: TrainConfig) -> dict:
+    """config.json of a run (a distillation run's hooks add their own entries)."""
     return {
-        "command": command,
+        "command": "train",
         "run_id": cfg.run_hash,
         "config": cfg.to_dict(),
         "resolved": {"support": draw_support(cfg).tolist(), "warmup_steps": cfg.resolved_warmup_steps, "n_out": cfg.n_out, "data": describe(cfg)},
-        **(extra or {}),
         "versions": provenance.versions(),
         "git_commit": provenance.git_commit(),
         "machine": provenance.machine(),
@@ -43,8 +43,6 @@ def run_train(
     cfg: TrainConfig,
     out: Path,
     on_segment: Callable[[SegmentReport], None] | None = None,
-    engine: Engine | None = None,
-    record: dict | None = None,
     fresh: bool = False,
     teacher=None,
     should_stop: Callable[[], bool] | None = None,
@@ -61,16 +59,12 @@ def run_train(
     metrics and a resume point there and raises Interrupted(step, steps): the same call resumes.
     on_resume(step): called before a resumed run's first segment.
     """
-    from parity.runs.hooks import run_hooks
-
     out = Path(out)
     if cfg.teacher is not None and teacher is None:
-        from parity.runs.teacher import prepare
-
         teacher = prepare(cfg)  # every teacher problem is found before a file is written
+    hooks = run_hooks(cfg, out, teacher)
     same_run = not fresh and out.is_dir() and files.run_id(out) == cfg.run_hash
-    hooks = run_hooks(cfg, out, engine, teacher)
-    start = resume.load(out, hooks.engine.init(cfg.seed_values), cfg.steps) if same_run and hooks.resumable else None
+    start = resume.load(out, hooks.engine.init(cfg.seed_values), cfg.steps) if same_run else None
     if start is not None:
         hooks.check_resume(files.read_json(out / files.CONFIG))  # e.g. a teacher changed since: refused before anything changes
     out.mkdir(parents=True, exist_ok=True)
@@ -78,54 +72,33 @@ def run_train(
     files.remove_stale_temps(out)  # left by a write that a kill cut short
     if start is None:
         outdir.clear_run(out)  # only parity's own files
-        files.write_json(out / files.CONFIG, {**(record or config_record(cfg)), **hooks.record})
+        files.write_json(out / files.CONFIG, {**config_record(cfg), **hooks.record})
         hooks.start()
     else:
         hooks.resume(start.step)
         if on_resume is not None:
             on_resume(start.step)
-    history: list = list(start.history) if start else []
-    last_flush = [time.perf_counter()]
+    last_flush = time.perf_counter()
 
-    def save_point(report: SegmentReport) -> None:
-        files.write_table(out / files.METRICS, _columns(cfg, history))
-        if hooks.resumable:
-            resume.save(out, Checkpoint(report.state, report.step, history, report.train_seconds))
-        last_flush[0] = time.perf_counter()
-
-    def flush_and_report(report: SegmentReport) -> None:
-        saved = hooks.on_segment(report)  # checkpoints and probe columns, before the row is flushed
-        history.append(report.rows)
+    def after_segment(report: SegmentReport) -> None:
+        nonlocal last_flush
+        saved = hooks.on_segment(report)  # a checkpoint: the resume point goes right after it
         stop = should_stop is not None and should_stop() and not run_is_over(cfg, report.step, report.reached, report.diverged)
-        if saved or stop or time.perf_counter() - last_flush[0] >= FLUSH_SECONDS:  # a checkpoint: resume right after it
-            save_point(report)
+        if saved or stop or time.perf_counter() - last_flush >= FLUSH_SECONDS:
+            files.write_table(out / files.METRICS, metrics_columns(cfg, report.history))
+            resume.save(out, Checkpoint(report.state, report.step, report.history, report.train_seconds))
+            last_flush = time.perf_counter()
         if on_segment is not None:
             on_segment(report)
         if stop:
             raise Interrupted(report.step, cfg.steps)
 
     try:
-        result = train(
-            cfg,
-            on_segment=flush_and_report,
-            engine=hooks.engine,
-            extra_ends=hooks.extra_ends,
-            problem_for=hooks.problem_for,
-            resume=start,
-        )
+        result = train(cfg, after_segment, hooks.engine, hooks.extra_ends, hooks.problem_for, start, columns=hooks.columns)
     finally:
         hooks.close()  # orbax's checkpoint manager, also when the run stops early (a signal, a full disk)
-    summary = write_results(result, out)
-    resume.discard(out)
-    return summary
-
-
-def _columns(cfg: TrainConfig, history: list) -> dict:
-    return metrics_columns(RunResult(cfg, None, None, history, 0, 0.0, 0.0, 0.0))
-
-
-def write_results(result: RunResult, out: Path) -> dict:
     summary = summarize(result)
-    files.write_table(out / files.METRICS, metrics_columns(result))
+    files.write_table(out / files.METRICS, metrics_columns(cfg, result.history))
     files.write_json(out / files.SUMMARY, summary)
+    resume.discard(out)
     return summary

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from parity.config import TrainConfig
 from parity.engine.loop import RunResult
 from parity.stats import median_reached
 
@@ -37,10 +38,9 @@ def data_fields(result: RunResult) -> dict:
     }
 
 
-def metrics_columns(result: RunResult) -> dict[str, np.ndarray]:
-    """One row per seed and evaluation."""
-    seeds = np.asarray(result.cfg.seed_values)
-    history = result.history
+def metrics_columns(cfg: TrainConfig, history: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """One row per seed and evaluation: the run's history (finished or so far) as metrics.parquet's columns."""
+    seeds = np.asarray(cfg.seed_values)
     n = len(seeds)
     columns = {
         "seed": np.tile(seeds, len(history)),

@@ -47,9 +47,9 @@ class Teacher:
         """The inputs of the segment [start, end): its teacher's parameters (segments never straddle a switch)."""
         return problem._replace(teacher=self.params[self.step_at(start)])
 
-    def on_segment(self, report) -> None:
-        """Record which checkpoint taught the segment that ends here."""
-        report.rows["teacher_step"] = np.full(len(report.rows["test_acc"]), self.step_at(report.step - 1))
+    def columns(self, report) -> dict[str, np.ndarray]:
+        """Which checkpoint taught the segment that ends here."""
+        return {"teacher_step": np.full(len(report.rows["test_acc"]), self.step_at(report.step - 1))}
 
     @property
     def finished(self) -> bool:
