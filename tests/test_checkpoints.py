@@ -13,6 +13,7 @@ from distill_helpers import TEACHER, trained_teacher
 
 from parity.config import ConfigError
 from parity.engine.loop import train
+from parity.runs import restore
 from parity.runs.files import CHECKPOINTS, INDEX
 from parity.runs.runner import run_train
 from parity.runs.saved import SavedRun
@@ -42,7 +43,7 @@ def test_a_checkpoint_holds_every_seeds_parameters_at_that_step(teacher):
     out, _ = teacher
     short = dataclasses.replace(TEACHER, steps=400, save_every=0, probe_every=0, early_stop=False)
     reference = train(short).state.params
-    restored = SavedRun(out).params(400)
+    restored = restore.params(SavedRun(out), 400)
     for a, b in zip(jax.tree.leaves(restored), jax.tree.leaves(reference)):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
@@ -89,7 +90,7 @@ def test_corrupted_checkpoint_names_the_step_and_file(teacher, tmp_path):
     victim = run / CHECKPOINTS / max(files, key=lambda f: (run / CHECKPOINTS / f).stat().st_size)
     victim.write_bytes(b"garbage" + victim.read_bytes()[7:])
     with pytest.raises(ConfigError, match=f"checkpoint at step 400 is corrupted: {victim}"):
-        SavedRun(run).params(400)
+        restore.params(SavedRun(run), 400)
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ from conftest import flags, tree_snapshot
 from flax import serialization
 
 from parity.config import TrainConfig
-from parity.runs import files, runner
+from parity.runs import files, restore, runner
 from parity.runs.files import CHECKPOINTS, INDEX
 from parity.runs.saved import SavedRun
 from parity.sweeps import results, sweep
@@ -115,7 +115,7 @@ def assert_equals_uninterrupted(run: Path, reference: Path) -> None:
     assert deterministic(json.loads((run / files.SUMMARY).read_text())) == deterministic(json.loads((reference / files.SUMMARY).read_text()))
     pd.testing.assert_frame_equal(pd.read_parquet(run / files.METRICS), pd.read_parquet(reference / files.METRICS), check_exact=True)
     assert [(e["step"], e["test_acc"]) for e in index(run)] == [(e["step"], e["test_acc"]) for e in index(reference)]
-    for a, b in zip(*(jax_leaves(SavedRun(r).params(CKPT.steps)) for r in (run, reference))):
+    for a, b in zip(*(jax_leaves(restore.params(SavedRun(r), CKPT.steps)) for r in (run, reference))):
         np.testing.assert_array_equal(a, b)
     assert not (run / files.RESUME).exists() and not temp_files(run)
 

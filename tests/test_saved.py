@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from parity.runs import saved
+from parity.runs import restore
 
 
 def run_python(code: str, devices: int, cwd: Path) -> str:
@@ -55,15 +55,16 @@ def test_checkpoints_are_read_on_another_device_count_than_they_were_saved_on(ru
         "--json",
     )
     assert r.code == 0, r.err
-    saved_here = float(abs(SavedRun(tmp_path / "teacher").seed_params(100, 1)["params"]["hidden"]["kernel"]).sum())
+    saved_here = float(abs(restore.seed_params(SavedRun(tmp_path / "teacher"), 100, 1)["params"]["hidden"]["kernel"]).sum())
     other = 1 if len(jax.devices()) > 1 else 2
     read = """
 import json
 import jax
+from parity.runs import restore
 from parity.runs.saved import SavedRun
 run = SavedRun("teacher")
-print(json.dumps({"devices": len(jax.devices()), "kernel": list(run.params(100)["params"]["hidden"]["kernel"].shape),
-                  "seed1": float(abs(run.seed_params(100, 1)["params"]["hidden"]["kernel"]).sum())}))
+print(json.dumps({"devices": len(jax.devices()), "kernel": list(restore.params(run, 100)["params"]["hidden"]["kernel"].shape),
+                  "seed1": float(abs(restore.seed_params(run, 100, 1)["params"]["hidden"]["kernel"]).sum())}))
 """
     there = json.loads(run_python(read, devices=other, cwd=tmp_path).strip().splitlines()[-1])
     assert there["devices"] == other and there["kernel"] == [2, 10, 8]
@@ -106,7 +107,7 @@ def failed_save(errors: list, finished: list):
     return save()
 
 
-@pytest.mark.parametrize("runner,clean", [(closing_at_once, False), (saved.run_draining, True)], ids=["orbax", "draining"])
+@pytest.mark.parametrize("runner,clean", [(closing_at_once, False), (restore.run_draining, True)], ids=["orbax", "draining"])
 def test_a_failed_save_leaves_no_write_to_call_into_a_closed_event_loop(runner, clean):
     errors, finished = [], []
     with pytest.raises(OSError):
@@ -118,5 +119,5 @@ def test_a_failed_save_leaves_no_write_to_call_into_a_closed_event_loop(runner, 
 def test_orbax_runs_its_saves_with_the_draining_runner():
     from orbax.checkpoint._src import asyncio_utils
 
-    saved._orbax()
-    assert asyncio_utils._run_sync_via_new_loop is saved.run_draining
+    restore.quiet_orbax()
+    assert asyncio_utils._run_sync_via_new_loop is restore.run_draining

@@ -25,8 +25,8 @@ from parity.engine import evaluate
 from parity.engine.loop import SegmentReport, run_is_over
 from parity.engine.segment import Engine
 from parity.runs import files
+from parity.runs.restore import ITEM, quiet_orbax
 from parity.runs.save_plan import planned_saves
-from parity.runs.saved import ITEM, _orbax
 
 
 def file_digests(directory: Path) -> dict[str, str]:
@@ -53,7 +53,7 @@ class CheckpointWriter:
         return tuple(self.steps)
 
     def _open(self) -> None:
-        ocp = _orbax()
+        ocp = quiet_orbax()
         options = ocp.CheckpointManagerOptions(create=True, enable_async_checkpointing=False, max_to_keep=None)
         self.manager = ocp.CheckpointManager(self.dir, options=options)
 
@@ -112,7 +112,7 @@ class CheckpointWriter:
     def save(self, step: int, params, test_acc: np.ndarray) -> None:
         if any(entry["step"] == step for entry in self.index["checkpoints"]):
             return
-        ocp = _orbax()
+        ocp = quiet_orbax()
         try:
             self.manager.save(step, args=ocp.args.Composite(**{ITEM: ocp.args.StandardSave(params)}))
             self.manager.wait_until_finished()  # orbax has renamed the step directory: it is complete

@@ -20,7 +20,9 @@ import numpy as np
 
 from parity.config import TrainConfig
 from parity.engine import task
+from parity.engine.model import build_model
 from parity.engine.probe_math import sample_correlations
+from parity.runs import restore
 
 DEFAULT_SAMPLES = 100_000  # as in the paper's probe
 TRAINING_SAMPLES = 2**14  # --probe-every: cheap enough to run every few hundred steps
@@ -95,8 +97,6 @@ def probe_run(saved, samples: int = DEFAULT_SAMPLES, on_progress: Callable[[int,
 
     on_progress(done, total) is called after each checkpoint (the shell draws a bar with it).
     """
-    from parity.engine.model import build_model
-
     cfg = saved.cfg
     for step in saved.steps:  # a damaged checkpoint stops the probe before any work
         saved.verify(step)
@@ -105,7 +105,7 @@ def probe_run(saved, samples: int = DEFAULT_SAMPLES, on_progress: Callable[[int,
     probe = batched_probe(cfg, build_model(cfg).apply, subsets, samples)
     rows: dict[str, list] = {name: [] for name in TABLE_COLUMNS}
     for done, step in enumerate(saved.steps, start=1):
-        corr = np.asarray(probe(saved.params(step)))
+        corr = np.asarray(probe(restore.params(saved, step)))
         for i, seed in enumerate(saved.seeds):
             for degree in range(1, cfg.k + 1):
                 inside, control = by_degree(corr[i], subsets, degree)

@@ -1,61 +1,18 @@
-"""Reading a run's saved checkpoints: the run's config, its index of complete steps, their parameters.
+"""Reading a run's saved checkpoints from JSON: the run's config, its index of complete steps, their digests.
 
 Every problem (a missing or corrupted file, a config that no longer validates) is a ConfigError
-that names the run and the file, raised before any work. Listing a run's checkpoints reads JSON
-only: JAX, numpy and orbax are imported when parameters are restored (`parity checkpoints`
-never loads them).
+that names the run and the file, raised before any work. No JAX, numpy or orbax here (`parity
+checkpoints` and a sweep's parent never load them): restore.py restores the parameters.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from pathlib import Path
 
 from parity.config import ConfigError, TrainConfig, from_mapping
 from parity.runs import files
-
-ITEM = "params"
-
-
-def _orbax():
-    """orbax, imported late and with its absl chatter kept off the terminal.
-
-    Its errors too: a failed save is logged with tracebacks from its threads, then raised here,
-    where it becomes one line (see `disk_error`).
-    """
-    import orbax.checkpoint as ocp
-    from absl import logging as absl_logging
-    from orbax.checkpoint._src import asyncio_utils
-
-    absl_logging.set_verbosity(absl_logging.FATAL)
-    if getattr(asyncio_utils, "_run_sync_via_new_loop", None) not in (None, run_draining):
-        asyncio_utils._run_sync_via_new_loop = run_draining
-    return ocp
-
-
-def run_draining(coro):
-    """Run `coro` in a fresh event loop, as orbax does, but close the loop only once its other tasks are done.
-
-    orbax runs a save as many tasks that await tensorstore writes; when one write fails (a full disk)
-    the save raises at once and orbax closed the loop while its sibling writes were still running.
-    Their completions then called into the closed loop from tensorstore's threads: "RuntimeError:
-    Event loop is closed" tracebacks after the one-line error. Waiting for the siblings (each fails
-    or finishes promptly) before closing keeps them on a live loop.
-    """
-    loop = asyncio.new_event_loop()
-    try:
-        asyncio.set_event_loop(loop)
-        return loop.run_until_complete(coro)
-    finally:
-        try:
-            pending = asyncio.all_tasks(loop)
-            if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        finally:
-            asyncio.set_event_loop(None)
-            loop.close()
 
 
 class SavedRun:
@@ -105,24 +62,6 @@ class SavedRun:
         """SHA-256 of the step's index entry (every file's digest): equal digests, the same files."""
         return hashlib.sha256(json.dumps(self.entries[step]["files"], sort_keys=True).encode()).hexdigest()
 
-    def params(self, step: int):
-        """Every seed's parameters at `step`, stacked on a leading seed axis (numpy)."""
-        import jax
-        import numpy as np
-
-        self.verify(step)
-        path = (self.run / files.CHECKPOINTS / str(step) / ITEM).absolute()
-        try:
-            restored = _restore_here(path)
-        except Exception as err:  # orbax/tensorstore raise many types; the user needs the step and path
-            raise ConfigError(f"{self.label}: checkpoint at step {step} cannot be read ({path}): {type(err).__name__}") from None
-        return jax.tree.map(np.asarray, restored)
-
-    def seed_params(self, step: int, seed_index: int):
-        import jax
-
-        return jax.tree.map(lambda a: a[seed_index], self.params(step))
-
     def listing(self) -> dict:
         """What `parity checkpoints --json` prints."""
         return {
@@ -165,18 +104,3 @@ def run_config(record: dict, run: Path, label: str) -> TrainConfig:
         return from_mapping(record["config"])
     except ConfigError as err:
         raise ConfigError(f"{label}: {run / files.CONFIG} holds an invalid config: {err}") from None
-
-
-def _restore_here(path: Path):
-    """Restore a checkpoint onto this process's first device, whatever devices saved it.
-
-    `parity train` saves with one device per core, a `parity sweep` worker sees only its share of
-    the cores: orbax refuses to restore onto another topology unless told the target's layout.
-    """
-    import jax
-
-    checkpointer = _orbax().StandardCheckpointer()
-    tree = checkpointer.metadata(path).item_metadata.tree
-    device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
-    target = jax.tree.map(lambda leaf: jax.ShapeDtypeStruct(leaf.shape, leaf.dtype, sharding=device), tree)
-    return checkpointer.restore(path, target)

@@ -16,7 +16,7 @@ import numpy as np
 from parity import teacher_spec
 from parity.config import ConfigError, TrainConfig
 from parity.engine.segment import Problem
-from parity.runs import files
+from parity.runs import files, restore
 from parity.runs.saved import SavedRun
 from parity.runs.student import auto_step, checked
 
@@ -116,5 +116,5 @@ def prepare(cfg: TrainConfig, record: dict | None = None) -> Teacher:
     spans = teacher_spec.resolve(spec, saved.steps, cfg.steps, cfg.teacher_multiplier, auto["step"] if auto else None)
     params = {}
     for step in sorted({span.teacher_step for span in spans}):
-        params[step] = jax.tree.map(jnp.asarray, saved.seed_params(step, cfg.teacher_seed))
+        params[step] = jax.tree.map(jnp.asarray, restore.seed_params(saved, step, cfg.teacher_seed))
     return Teacher(saved, cfg.teacher_seed, spans, params, auto)
