@@ -12,9 +12,8 @@ import typer
 
 from parity.config import FIELDS, TRAIN_FIELDS, ConfigError
 from parity.engine import devices
-from parity.errors import Interrupted
-from parity.shell import options, signals
-from parity.shell.sweep import SWEEP_OPTIONS
+from parity.shell import options
+from parity.shell.sweep_options import SWEEP_OPTIONS
 
 # Registered first, so it runs last of the atexit handlers (after JAX's and orbax's): the interpreter's
 # teardown then skips its full garbage collections over JAX's ~140k long-lived objects (0.2-1 s on 2
@@ -31,7 +30,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from importlib.metadata import version
+        from importlib.metadata import version  # deferred: 20 ms that only --version needs
 
         print(f"parity {version('parity')}")
         raise typer.Exit()
@@ -50,28 +49,10 @@ def _train(ctx: typer.Context, config: Optional[Path], out: Optional[Path], over
     if cfg.teacher is not None:
         raise ConfigError(f"--config {config}: teacher is an option of parity distill, not parity train")
     options.check_memory(cfg)
-    _run(cfg, options.resolve_out(cfg, out, overwrite), overwrite, json)
+    out = options.resolve_out(cfg, out, overwrite)
+    from parity.shell import compute  # deferred: JAX, once every option is checked
 
-
-def _run(cfg, out: Path, overwrite: bool, json: bool, teacher=None) -> None:
-    """Train into `out` (locked against a second process); SIGTERM or Ctrl-C stop at a segment boundary, resumable."""
-    from parity.runs import outdir
-    from parity.runs.runner import run_train  # deferred: keeps `parity --help` fast
-    from parity.shell import render
-
-    def resuming(step: int) -> None:
-        print(signals.resuming_line(step, cfg.steps), file=sys.stderr)
-
-    devices.enable_compilation_cache()
-    with signals.stop_on_signals() as stop, outdir.exclusive(out):
-        outdir.check_run_dir(out, overwrite, cfg.run_hash)  # again, now that no other process can change it
-        try:
-            with render.TrainProgress(cfg, quiet=json) as progress:
-                summary = run_train(cfg, out, on_segment=progress.on_segment, fresh=overwrite, teacher=teacher, should_stop=stop, on_resume=resuming)
-        except Interrupted as err:
-            print(signals.interrupted_line(err.step), file=sys.stderr)
-            raise SystemExit(stop.exit_code) from None
-    render.finish(summary, out, as_json=json)
+    compute.train(cfg, out, overwrite, json)
 
 
 app.command("train")(options.with_config_options(_train, fields=TRAIN_FIELDS))
@@ -79,23 +60,9 @@ app.command("train")(options.with_config_options(_train, fields=TRAIN_FIELDS))
 
 def _distill(ctx: typer.Context, config: Optional[Path], out: Optional[Path], overwrite: bool, json: bool, **fields):
     """Train students on the outputs of a teacher run's checkpoints (--teacher RUN --teacher-step SPEC)."""
-    from parity.runs.student import from_teacher
-    from parity.runs.teacher import prepare  # deferred: JAX (the teacher's parameters)
-    from parity.shell import render
+    from parity.shell import compute  # deferred: JAX (the teacher's parameters)
 
-    cfg, record = from_teacher(options.given_values(ctx, config, fields))
-    teacher = prepare(cfg, record)
-    if teacher.auto:  # which checkpoint `auto` chose and why (config.json keeps the whole record)
-        print(f"--teacher-step auto: teacher seed {cfg.teacher_seed}, {teacher.auto['reason']}", file=sys.stderr)
-    options.check_memory(cfg, teacher)
-    out = options.resolve_out(cfg, out, overwrite, reads=(teacher.saved.run, "teacher run"))
-    if not teacher.finished:
-        print(
-            f"warning: --teacher {cfg.teacher}: unfinished (no summary.json); if it is still training, a resume of this run will refuse it",
-            file=sys.stderr,
-        )
-    render.warn_untrained_teacher(teacher, cfg.target_acc)
-    _run(cfg, out, overwrite, json, teacher)
+    compute.distill(options.given_values(ctx, config, fields), out, overwrite, json)
 
 
 app.command("distill")(options.with_config_options(_distill, fields=list(FIELDS)))
@@ -107,16 +74,9 @@ def _checkpoints(
     json: bool = typer.Option(False, "--json", help="print the listing as JSON and nothing else"),
 ) -> None:
     """List a run's saved steps with each seed's test accuracy there."""
-    import json as json_lib
+    from parity.shell import tables  # deferred: numpy and rich's tables, which --help does not need
 
-    from parity.runs.saved import SavedRun
-    from parity.shell import render, tables
-
-    listing = SavedRun(run).listing()
-    if json:
-        sys.stdout.write(json_lib.dumps(listing) + "\n")
-        return
-    render.show(*tables.checkpoints_table(listing))
+    tables.show_checkpoints(run, json)
 
 
 @app.command("probe")
@@ -127,31 +87,17 @@ def _probe(
     """Correlation of each checkpoint's output with the monomials on the support, by degree (writes probe.parquet)."""
     if samples <= 0:
         raise ConfigError(f"--samples {samples}: must be a positive integer")
-    import pandas as pd
+    from parity.shell import compute  # deferred: JAX
 
-    from parity.runs import files, outdir, probe
-    from parity.runs.saved import SavedRun
-    from parity.shell import render, tables
-
-    saved = SavedRun(run)
-    for step in saved.steps:  # a damaged checkpoint is bad input: named before anything (the lock file) is written
-        saved.verify(step)
-    files.check_out_file(saved.run / files.PROBE, f"{run}:")  # e.g. "runs/t: runs/t/probe.parquet: is a directory"
-    devices.enable_compilation_cache()
-    with outdir.exclusive(saved.run, flag=""):  # the run is not being trained (or probed) by another process meanwhile
-        with render.CountBar(f"probe {run}", len(saved.steps), "checkpoints") as bar:
-            columns = probe.probe_run(saved, samples, on_progress=bar.update)
-        table, notes = tables.probe_table(pd.DataFrame(columns), f"probe of {run} ({samples:,} samples)")
-        files.write_table(saved.run / files.PROBE, columns)
-    render.show(table, [*notes, f"table in [bold]{saved.run / files.PROBE}[/bold]"])
+    compute.probe_checkpoints(run, samples)
 
 
 @app.command("doctor")
 def _doctor(json: bool = typer.Option(False, "--json", help="print the report as JSON")) -> None:
     """Print versions, devices, cores, the compilation cache and which optional extras are installed."""
-    from parity.shell import doctor, render
+    from parity.shell import doctor  # deferred: JAX
 
-    render.print_doctor(doctor.report(), as_json=json)
+    doctor.show(as_json=json)
 
 
 def _sweep(
@@ -167,19 +113,9 @@ def _sweep(
     **given,
 ):
     """Run a grid of runs of one command: every option takes a comma list (or read FILE.toml); resumable."""
-    from parity.shell import sweep
-    from parity.sweeps import grid
+    from parity.shell import sweep  # deferred: pandas (the grid's tables and results)
 
-    lists = {n: v for n, v in given.items() if v is not None and not n.startswith("slurm_")}
-    slurm = sweep.slurm_settings(executor, workers, {n: v for n, v in given.items() if n.startswith("slurm_")})
-    spec = grid.from_command_line(target, lists, zip, None if out is None else str(out))
-    sweep.check_size(spec, max_runs, yes or dry_run)
-    if dry_run:
-        sweep.dry_run(grid.build(spec), Path(spec.out))
-        return
-    with signals.stop_on_signals() as stop:  # SIGTERM, Ctrl-C: runs stop with resume points, results.parquet is rebuilt
-        code = sweep.run(grid.build(spec), Path(spec.out), workers, slurm, stop)
-    raise typer.Exit(code)
+    raise typer.Exit(sweep.main(target, out, zip, workers, executor, max_runs, yes, dry_run, given))
 
 
 app.command("sweep")(options.with_config_options(_sweep, extra=SWEEP_OPTIONS, common=[], as_lists=True))
@@ -192,7 +128,7 @@ def runs(
     csv: Optional[Path] = typer.Option(None, "--csv", help="also write the rows (every option) to this CSV file"),
 ):
     """List every run directory: id, command, the options that differ, status, solved, median steps to target, wall time."""
-    from parity.shell import browse
+    from parity.shell import browse  # deferred: pandas
 
     browse.show_runs(dirs or [], json, csv)
 
@@ -203,7 +139,7 @@ def results(
     csv: Optional[Path] = typer.Option(None, "--csv", help="also write every row (one per run and seed) to this CSV file"),
 ):
     """The table of finished runs grouped by the options that differ (a sweep directory's results.parquet is rebuilt)."""
-    from parity.shell import browse
+    from parity.shell import browse  # deferred: pandas
 
     browse.show_results(dirs, csv)
 
@@ -224,9 +160,9 @@ def plot(
     ),
 ):
     """A figure of one results column against another (median and spread over seeds), or learning curves (--curves)."""
-    from parity.shell import browse
+    from parity.shell import browse  # deferred: pandas
 
-    browse.plot(dirs, x, y, hue, logx, logy, out, curves)
+    browse.show_plot(dirs, x, y, hue, logx, logy, out, curves)
 
 
 def main() -> None:

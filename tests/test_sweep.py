@@ -119,9 +119,9 @@ def test_bad_sweep_targets_exit_2(run_cli, tmp_path, target, text, message):
 
 
 def test_missing_submitit_says_how_to_install(run_cli, tmp_path, monkeypatch):
-    from parity.shell import sweep
+    from parity.shell import sweep_options
 
-    monkeypatch.setattr(sweep, "installed", lambda package: False)
+    monkeypatch.setattr(sweep_options, "installed", lambda package: False)
     r = run_cli("sweep", "train", "--executor", "slurm", "--out", "out")
     assert r.code == 2 and "pip install 'parity[slurm]'" in r.err
     assert not (tmp_path / "out").exists()
@@ -204,7 +204,7 @@ def test_killed_sweep_resumes_to_the_same_results_without_rerunning_finished_run
 
 
 def test_submitit_job_array_gives_the_same_results_as_local_workers(reference, run_cli, cache, tmp_path, monkeypatch):
-    from parity.shell.sweep import installed
+    from parity.shell.sweep_options import installed
 
     if not installed("submitit"):  # not importorskip: importing submitit reconfigures logging
         pytest.skip("submitit not installed")

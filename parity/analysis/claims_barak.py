@@ -7,6 +7,7 @@ claims_barak_finite.py.
 
 from __future__ import annotations
 
+from math import comb
 from typing import Iterable
 
 import numpy as np
@@ -123,8 +124,6 @@ def claim_no_parallel_speedup(narrow: pd.DataFrame, wide: pd.DataFrame, widths: 
 
 def claim_width_reduces_variance(narrow: pd.DataFrame, wide: pd.DataFrame, widths: tuple[int, int], alpha: float = 0.05) -> Claim:
     """The spread over seeds (std of log steps) is smaller at the wider width at more (d, k) points than chance allows."""
-    from math import comb
-
     points = width_points(narrow, wide).dropna()
     n, smaller = len(points), int((points.spread_wide < points.spread_narrow).sum())
     p_value = sum(comb(n, i) for i in range(smaller, n + 1)) / 2**n if n else np.nan  # one-sided sign test

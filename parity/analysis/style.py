@@ -7,6 +7,7 @@ file formats. matplotlib is imported only when a figure is drawn.
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 from parity.errors import ConfigError
@@ -93,10 +94,10 @@ def label(column: str) -> str:
 
 def pyplot():
     """matplotlib.pyplot with the house style (headless)."""
-    import matplotlib
+    import matplotlib  # deferred: matplotlib (an optional extra) only where a figure is drawn
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # deferred: after the headless backend is chosen
 
     plt.rcParams.update(RC)
     return plt
@@ -117,7 +118,7 @@ def number(value: float) -> str:
 
 def plain_numbers(ax, axis: str = "y", minor_labels: bool = True) -> None:
     """Tick labels as plain numbers; on a log axis also some minor ticks, so that a short range is still labelled."""
-    import matplotlib.ticker as ticker
+    import matplotlib.ticker as ticker  # deferred: matplotlib only where a figure is drawn
 
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_major_formatter(ticker.FuncFormatter(lambda v, _: number(v)))
@@ -130,8 +131,6 @@ def plain_numbers(ax, axis: str = "y", minor_labels: bool = True) -> None:
 
 def _minor_label(value: float, limits: tuple[float, float]) -> str:
     """Within a decade or so label every minor tick (2,000, 3,000, ...); over more, only 2 and 5 of each decade."""
-    import math
-
     low, high = sorted(limits)
     if value <= 0 or low <= 0:
         return ""

@@ -41,7 +41,7 @@ def cache_dir() -> Path:
 
 def enable_compilation_cache() -> None:
     """A warm machine skips XLA compilation: every compiled program goes to `cache_dir()`."""
-    import jax
+    import jax  # deferred: this module is imported before JAX may load (configure_cpu_workers)
 
     cache = cache_dir()
     try:
@@ -88,14 +88,13 @@ def gpu_present(environ=os.environ) -> bool:
 
 def seed_sharding(n_seeds: int):
     """Shard the seed axis over the largest number of local devices that divides it."""
-    import jax
-    import numpy as np
-    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+    import jax  # deferred: cli.py imports this module to set XLA's flags before JAX loads
+    import numpy as np  # deferred: as jax (numpy stays out of `parity --help`)
 
     devices = jax.local_devices()
     n = max(i for i in range(1, len(devices) + 1) if n_seeds % i == 0)
-    mesh = Mesh(np.array(devices[:n]), ("seed",))
-    return NamedSharding(mesh, PartitionSpec("seed")), NamedSharding(mesh, PartitionSpec())
+    mesh = jax.sharding.Mesh(np.array(devices[:n]), ("seed",))
+    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("seed")), jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
 
 
 CACHE_BYTES = 4 << 20  # per-core working-set budget for one group of vmapped seeds (calibrated below)
@@ -123,6 +122,6 @@ def seeds_per_group(cfg, local_seeds: int, cache_bytes: int = CACHE_BYTES, backe
 
 
 def _default_backend() -> str:
-    import jax
+    import jax  # deferred: this module is imported before JAX may load (configure_cpu_workers)
 
     return jax.default_backend()

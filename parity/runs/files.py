@@ -87,8 +87,8 @@ def _json_default(value):
 
 def write_table(path: Path, columns: dict[str, Any]) -> None:
     """A Parquet file that pandas.read_parquet reads, written atomically."""
-    import pyarrow as pa  # deferred: keeps `parity --help` fast
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # deferred: pyarrow (pandas' engine) only where a table is written, never at `parity --help`
+    import pyarrow.parquet as pq  # deferred: as pyarrow
 
     sink = pa.BufferOutputStream()
     pq.write_table(_arrow_table(pa, columns), sink)
@@ -98,7 +98,7 @@ def write_table(path: Path, columns: dict[str, Any]) -> None:
 def _arrow_table(pa, columns):
     """The same table as `pa.table(columns)`; numpy number and bool columns go in as buffers, because
     pyarrow's converter imports pandas (0.2 s) to ask whether a numpy array is a pandas object."""
-    import numpy as np
+    import numpy as np  # deferred: as pyarrow (this module is imported by `parity --help`)
 
     if not isinstance(columns, dict) or not all(isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "biuf" for v in columns.values()):
         return pa.table(columns)  # a DataFrame (results.parquet), strings, objects

@@ -13,14 +13,21 @@ import fcntl
 import os
 import shutil
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
+from parity.config import TrainConfig
 from parity.errors import ConfigError, CorruptFile
 from parity.runs import files
 
 OWNED_FILES = (files.CONFIG, files.METRICS, files.SUMMARY, files.RESUME, files.PROBE)
 OWNED = (*OWNED_FILES, files.CHECKPOINTS, files.LOCK)  # everything parity writes into a run directory (and its temporary files)
+
+
+def default_out(cfg: TrainConfig, root: Path = Path("runs")) -> Path:
+    """--out's default: runs/<timestamp>-<the config hash's first 8 characters>."""
+    return root / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{cfg.run_hash[:8]}"
 
 
 def is_leftover(name: str) -> bool:

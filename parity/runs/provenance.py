@@ -7,6 +7,8 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+import jax
+
 PACKAGES = ("parity", "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy")
 
 
@@ -30,6 +32,5 @@ def git_commit() -> str | None:
 
 
 def machine() -> dict:
-    import jax  # deferred: only runs already paying for jax call this
 
     return {"platform": platform.platform(), "processor": platform.machine(), "devices": [str(d) for d in jax.devices()]}

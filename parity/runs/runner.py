@@ -20,11 +20,6 @@ from parity.runs.teacher import prepare
 FLUSH_SECONDS = 10.0  # how often partial metrics reach disk during a long run
 
 
-def default_out(cfg: TrainConfig, root: Path = Path("runs")) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return root / f"{stamp}-{cfg.run_hash[:8]}"
-
-
 def config_record(cfg: TrainConfig) -> dict:
     """config.json of a run (a distillation run's hooks add their own entries)."""
     return {

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from parity import data_plan
 from parity.config import TrainConfig
+from parity.engine import data
 from parity.engine.loop import RunResult
 from parity.stats import median_reached
 
@@ -25,9 +27,6 @@ METRIC_ORDER = (
 
 def data_fields(result: RunResult) -> dict:
     """What the repetition schedule adds: compute to target and how much data it took (issue 4)."""
-    from parity import data_plan
-    from parity.engine import data
-
     cfg = result.cfg
     to_target = [None if s is None else s * cfg.batch_size for s in result.steps_to_target]
     return {

@@ -7,6 +7,7 @@ printed, and written only where --csv or --out says.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import sys
@@ -14,17 +15,19 @@ from pathlib import Path
 
 from rich.markup import escape
 
+from parity.analysis import curves, plot, style
 from parity.config import ConfigError
-from parity.runs import files
+from parity.runs import files, listing
+from parity.runs.listing import find_runs
 from parity.shell.render import new_table, out_console, show
+from parity.shell.sweep_render import grouped_table
+from parity.sweeps import points, results
 
 INSTALL_PLOT = "pip install 'parity[plot]'"
 
 
 def _runs_under(paths: list[Path], what: str) -> list[Path]:
     """The run directories under `paths`, or one line saying there are none."""
-    from parity.runs.listing import find_runs
-
     for path in paths:
         if path.is_file():
             raise ConfigError(f"{path}: not a sweep directory or run directory")
@@ -36,8 +39,6 @@ def _runs_under(paths: list[Path], what: str) -> list[Path]:
 
 def show_runs(paths: list[Path], as_json: bool, csv: Path | None) -> None:
     """`parity runs`: one row per run directory: id, command, the options that differ, status, outcome."""
-    from parity.runs import listing
-
     paths = [Path(p) for p in paths] or [Path("runs")]
     if csv is not None:
         files.check_out_file(csv, "--csv")
@@ -96,8 +97,6 @@ def _cell(value) -> str:
 
 def results_frame(paths: list[Path]):
     """(rows, title): a sweep directory's results.parquet (rebuilt when it has runs/), or the rows of any set of runs."""
-    from parity.sweeps import points, results
-
     paths = [Path(p) for p in paths]
     for path in paths:
         files.check_input(path, str(path))
@@ -117,9 +116,6 @@ def results_frame(paths: list[Path]):
 
 def show_results(paths: list[Path], csv: Path | None) -> None:
     """Print the table grouped by the options that differ; optionally export every row."""
-    from parity.shell.sweep_render import grouped_table
-    from parity.sweeps import points, results
-
     if csv is not None:
         for path in paths:
             if results.is_sweep_dir(Path(path)):
@@ -136,17 +132,13 @@ def show_results(paths: list[Path], csv: Path | None) -> None:
         out_console.print(f"wrote {len(frame)} rows to {escape(str(csv))}")
 
 
-def plot(paths: list[Path], x: str | None, y: str | None, hue: str | None, logx: bool, logy: bool, out: Path | None, curves: bool) -> None:
+def show_plot(paths: list[Path], x: str | None, y: str | None, hue: str | None, logx: bool, logy: bool, out: Path | None, curves: bool) -> None:
     """`parity plot`: a results column against an option (median and spread over seeds), or with --curves the learning curves.
 
     The figure goes to --out (.png, .pdf or .svg), else into the one directory given, else here.
     """
-    import importlib.util
-
     if importlib.util.find_spec("matplotlib") is None:
         raise ConfigError(f"parity plot needs matplotlib: {INSTALL_PLOT}")
-    from parity.analysis import style
-
     paths = [Path(p) for p in paths]
     for path in paths:
         files.check_input(path, str(path))
@@ -158,9 +150,6 @@ def plot(paths: list[Path], x: str | None, y: str | None, hue: str | None, logx:
                 raise ConfigError(f"{flag} {value}: not with --curves (learning curves are against the step, one colour per run)")
         _plot_curves(paths, y, logx, logy, out)
         return
-    from parity.analysis import plot
-    from parity.sweeps import results
-
     x, y = x or "d", y or "steps_to_target"
     if len(paths) == 1 and (paths[0] / results.RESULTS).is_file():
         frame, where = results.read(paths[0]), str(paths[0] / results.RESULTS)
@@ -178,8 +167,6 @@ def plot(paths: list[Path], x: str | None, y: str | None, hue: str | None, logx:
 
 
 def _plot_curves(paths: list[Path], y: str | None, logx: bool, logy: bool, out: Path | None) -> None:
-    from parity.analysis import curves
-
     found = curves.read(_runs_under(paths, "not a run directory"))
     columns = [y] if y else list(curves.DEFAULT_COLUMNS)
     curves.check_columns(found, columns)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import importlib.util
 import os
 
+import jax
+
 from parity.engine import devices
 from parity.runs import provenance
+from parity.shell import render
 
 EXTRAS = {"plot": "matplotlib", "slurm": "submitit", "bench": "torch", "dev": "pytest", "cuda": "jax_cuda12_plugin"}
 # what else decides where and how XLA runs, besides XLA_FLAGS
@@ -14,8 +17,6 @@ XLA_ENV = ("JAX_PLATFORMS", "CUDA_VISIBLE_DEVICES", "XLA_PYTHON_CLIENT_PREALLOCA
 
 
 def report() -> dict:
-    import jax
-
     cache = devices.cache_dir()
     return {
         "versions": provenance.versions(),
@@ -51,3 +52,8 @@ def accelerators(devices) -> list[dict]:
             }
         )
     return found
+
+
+def show(as_json: bool) -> None:
+    """`parity doctor`: the report as a table, or as JSON."""
+    render.print_doctor(report(), as_json=as_json)

@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional
 
 import typer
 
-from parity import toml_files
+from parity import memory, toml_files
 from parity.config import FIELDS, ConfigError, TrainConfig, flag_of, from_mapping
 from parity.numbers import parse_float, parse_int
 from parity.runs import outdir
@@ -138,9 +138,7 @@ def build_config(ctx: typer.Context, config_file: Optional[Path], fields: dict[s
 def resolve_out(cfg: TrainConfig, out: Optional[Path], overwrite: bool, reads: tuple[Path, str] | None = None) -> Path:
     """--out (default runs/<timestamp>-<hash>), checked: parity trains only into a new, empty or own run directory,
     apart from a directory the command reads (`reads`: its path and what it is, e.g. the teacher run)."""
-    from parity.runs.runner import default_out
-
-    out = out or default_out(cfg)
+    out = out or outdir.default_out(cfg)
     if reads is not None:
         outdir.check_apart(out, *reads)
     outdir.check_run_dir(out, overwrite, cfg.run_hash)
@@ -159,7 +157,5 @@ def machine_memory() -> int:
 
 def check_memory(cfg: TrainConfig, teacher=None, where: str = "") -> None:
     """Refuse, before any work, a run whose arrays cannot fit in this machine's memory (one line naming the options)."""
-    from parity import memory
-
     teacher_cfg, n = (teacher.cfg, len(teacher.params)) if teacher is not None else (None, 0)
     memory.check(cfg, machine_memory(), teacher_cfg, n, where)

@@ -1,7 +1,10 @@
-"""Rich tables for saved trajectories: `parity checkpoints` and `parity probe` (each a table and the lines under it)."""
+"""`parity checkpoints`, and the rich tables of saved trajectories (checkpoints, `parity probe`): each a table and the lines under it."""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -9,7 +12,8 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from parity.shell.render import new_table
+from parity.runs.saved import SavedRun
+from parity.shell.render import new_table, show
 
 if TYPE_CHECKING:  # pandas is only read, never imported here: `parity checkpoints` stays light
     import pandas as pd
@@ -49,3 +53,12 @@ def probe_table(frame: pd.DataFrame, title: str) -> tuple[Table, list[str]]:
 
 def _number(value: float) -> str:
     return "-" if np.isnan(value) else f"{value:.4f}"
+
+
+def show_checkpoints(run: Path, as_json: bool) -> None:
+    """`parity checkpoints`: a run's saved steps with each seed's test accuracy there (JSON only read)."""
+    listing = SavedRun(run).listing()
+    if as_json:
+        sys.stdout.write(json.dumps(listing) + "\n")
+        return
+    show(*checkpoints_table(listing))

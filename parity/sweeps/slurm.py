@@ -10,10 +10,12 @@ without a result, so that the requeued task (the array is submitted with --reque
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import shutil
 import signal
 import sys
+import time
 from contextlib import redirect_stderr
 from dataclasses import dataclass
 from io import StringIO
@@ -99,7 +101,7 @@ def run_slice(root: str, chunk: list[Point]) -> dict[str, int]:
     try:
         _configure_devices()
         devices.enable_compilation_cache()
-        import jax
+        import jax  # deferred: only in the array task, after _configure_devices set XLA's flags
 
         _say(f"{len(chunk)} point(s) on {len(jax.local_devices())} {jax.default_backend()} device(s)")
         counts: dict[str, int] = {}
@@ -128,7 +130,7 @@ class SliceTask:
         return run_slice(root, chunk)
 
     def checkpoint(self, root: str, chunk: list[Point]):
-        from submitit.helpers import DelayedSubmission
+        from submitit.helpers import DelayedSubmission  # deferred: submitit (an optional extra) only with --executor slurm
 
         return DelayedSubmission(self, root, chunk)
 
@@ -140,7 +142,7 @@ def _configure_devices() -> None:
 
 
 def _starting(point: Point) -> str:
-    from parity.runs.resume import saved_step
+    from parity.runs.resume import saved_step  # deferred: JAX (flax), only in the array task
 
     step = saved_step(point.out)
     return f"{point.label}: resuming from step {step} (of {point.cfg.steps})" if step else f"{point.label}: starting"
@@ -220,9 +222,6 @@ def _submit(root: Path, todo: list[Point], options: SlurmOptions):
 
 def wait_for(jobs, todo: list[Point], progress, poll_seconds: float = 1.0, should_stop=None) -> list[str]:
     """Follow a submitted array until its tasks end (or should_stop()): a run counts when its summary.json appears."""
-    import json
-    import time
-
     waiting = list(todo)
     while True:
         all_done = all(job.done() for job in jobs)
