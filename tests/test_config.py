@@ -8,8 +8,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parity.config import ConfigError, TrainConfig, from_mapping, validate
+from parity.config import ConfigError, TrainConfig
 from parity.engine import task
+from parity.validate import from_mapping, validate
 
 valid_configs = st.builds(
     lambda d, k_frac, width, lr, loss, opt, act, noise, seeds: TrainConfig(

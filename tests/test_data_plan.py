@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parity import data_plan
-from parity.config import TrainConfig, validate
+from parity.config import TrainConfig
+from parity.validate import validate
 
 FEW = settings(max_examples=12, deadline=None)  # each example compiles a small XLA program
 SOME = settings(max_examples=40, deadline=None)

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from parity import limits
-from parity.config import TrainConfig, validate
+from parity.config import TrainConfig
 from parity.errors import ConfigError
+from parity.validate import validate
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from parity.config import from_mapping
 from parity.shell.options import read_config_file
 from parity.sweeps import grid
+from parity.validate import from_mapping
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "experiments"))

@@ -13,7 +13,7 @@ import pytest
 from conftest import tree_snapshot
 
 from parity.config import FIELDS, TrainConfig
-from parity.sweeps import grid, results, sweep
+from parity.sweeps import grid, results, sweep, values
 
 REPO = Path(__file__).resolve().parent.parent
 # Six tiny points of equal shapes (only the task seed differs), so they share one compiled program.
@@ -40,11 +40,11 @@ def test_zip_pairs_lists_and_crosses_the_rest():
 
 
 def test_lists_are_parsed_to_the_fields_types():
-    assert grid.parse_list("d", "20, 30") == [20, 30]
-    assert grid.parse_list("lr", "0.1,1e-3") == [0.1, 0.001]
-    assert grid.parse_list("early_stop", "true,false") == [True, False]
-    assert grid.parse_list("support", "0,1,2;3,4,5") == [(0, 1, 2), (3, 4, 5)]
-    assert grid.parse_list("loss", "hinge,ce") == ["hinge", "ce"]
+    assert values.parse_list("d", "20, 30") == [20, 30]
+    assert values.parse_list("lr", "0.1,1e-3") == [0.1, 0.001]
+    assert values.parse_list("early_stop", "true,false") == [True, False]
+    assert values.parse_list("support", "0,1,2;3,4,5") == [(0, 1, 2), (3, 4, 5)]
+    assert values.parse_list("loss", "hinge,ce") == ["hinge", "ce"]
 
 
 def test_equal_points_run_once_and_every_field_is_sweepable():
@@ -243,10 +243,10 @@ def test_two_sweeps_into_one_directory_run_each_point_once(cache, tmp_path):
 
 
 def test_teacher_steps_are_a_comma_list_and_staged_specs_keep_their_commas():
-    assert grid.split_specs("1000,4000,final,progressive") == ["1000", "4000", "final", "progressive"]
-    assert grid.split_specs("4000:20000,final,progressive") == ["4000:20000,final", "progressive"]
-    assert grid.split_specs("auto:2000,final;1000") == ["auto:2000,final", "1000"]
-    assert grid.split_specs("1000:500,2000:500,final,auto") == ["1000:500,2000:500,final", "auto"]
+    assert values.split_specs("1000,4000,final,progressive") == ["1000", "4000", "final", "progressive"]
+    assert values.split_specs("4000:20000,final,progressive") == ["4000:20000,final", "progressive"]
+    assert values.split_specs("auto:2000,final;1000") == ["auto:2000,final", "1000"]
+    assert values.split_specs("1000:500,2000:500,final,auto") == ["1000:500,2000:500,final", "auto"]
 
 
 def test_dry_run_prints_the_grid_and_what_is_finished_and_writes_nothing(run_cli, reference, tmp_path):

@@ -11,8 +11,9 @@ import hashlib
 import json
 from pathlib import Path
 
-from parity.config import ConfigError, TrainConfig, from_mapping
+from parity.config import ConfigError, TrainConfig
 from parity.runs import files
+from parity.validate import from_mapping
 
 
 class SavedRun:

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from parity import teacher_spec
-from parity.config import ConfigError, TrainConfig, coerce, field_keys, flag_of, from_mapping
+from parity.config import ConfigError, TrainConfig, coerce, field_keys, flag_of
 from parity.runs import files
 from parity.runs.saved import SavedRun, read_run_record, run_config
+from parity.validate import from_mapping
 
 TASK_FIELDS = ("d", "k", "task_seed", "support")  # the student's task is the teacher's
 

@@ -14,10 +14,11 @@ from typing import Any, Callable, Optional
 import typer
 
 from parity import memory, toml_files
-from parity.config import FIELDS, ConfigError, TrainConfig, flag_of, from_mapping
+from parity.config import FIELDS, ConfigError, TrainConfig, flag_of
 from parity.numbers import parse_float, parse_int
 from parity.runs import outdir
-from parity.sweeps.grid import SEMICOLON_LISTS
+from parity.sweeps.values import SEMICOLON_LISTS
+from parity.validate import from_mapping
 
 P = inspect.Parameter
 
