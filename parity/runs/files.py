@@ -85,31 +85,6 @@ def _json_default(value):
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
-def write_table(path: Path, columns: dict[str, Any]) -> None:
-    """A Parquet file that pandas.read_parquet reads, written atomically."""
-    import pyarrow as pa  # deferred: pyarrow (pandas' engine) only where a table is written, never at `parity --help`
-    import pyarrow.parquet as pq  # deferred: as pyarrow
-
-    sink = pa.BufferOutputStream()
-    pq.write_table(_arrow_table(pa, columns), sink)
-    atomic_write_bytes(path, sink.getvalue().to_pybytes())
-
-
-def _arrow_table(pa, columns):
-    """The same table as `pa.table(columns)`; numpy number and bool columns go in as buffers, because
-    pyarrow's converter imports pandas (0.2 s) to ask whether a numpy array is a pandas object."""
-    import numpy as np  # deferred: as pyarrow (this module is imported by `parity --help`)
-
-    if not isinstance(columns, dict) or not all(isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "biuf" for v in columns.values()):
-        return pa.table(columns)  # a DataFrame (results.parquet), strings, objects
-    arrays = []
-    for values in columns.values():
-        values = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("="))
-        data = np.packbits(values, bitorder="little") if values.dtype.kind == "b" else values  # Arrow's bools are a bitmap
-        arrays.append(pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values), [None, pa.py_buffer(data)]))
-    return pa.Table.from_arrays(arrays, names=list(columns))
-
-
 def is_finished(run_dir: Path) -> bool:
     return (Path(run_dir) / SUMMARY).is_file()
 

@@ -1,6 +1,7 @@
 """A run's saved parameters through orbax (kept quiet): every seed's parameters at a saved step, restored here.
 
 The JAX half of a run's checkpoints: saved.py reads the same run's JSON (config, index, digests) without it.
+orbax itself loads at the first save or restore: a run without checkpoints never pays for it.
 """
 
 from __future__ import annotations
@@ -10,9 +11,6 @@ from pathlib import Path
 
 import jax
 import numpy as np
-import orbax.checkpoint as ocp
-from absl import logging as absl_logging
-from orbax.checkpoint._src import asyncio_utils
 
 from parity.config import ConfigError
 from parity.runs import files
@@ -27,6 +25,10 @@ def quiet_orbax():
     Its errors too: a failed save is logged with tracebacks from its threads, then raised here,
     where it becomes one line (see `disk_error`).
     """
+    import orbax.checkpoint as ocp  # deferred: orbax (0.3 s) only where checkpoints are saved or restored, not in every run
+    from absl import logging as absl_logging  # deferred: as orbax
+    from orbax.checkpoint._src import asyncio_utils  # deferred: as orbax
+
     absl_logging.set_verbosity(absl_logging.FATAL)
     if getattr(asyncio_utils, "_run_sync_via_new_loop", None) not in (None, run_draining):
         asyncio_utils._run_sync_via_new_loop = run_draining

@@ -12,7 +12,7 @@ from parity.data_plan import describe
 from parity.engine.loop import Checkpoint, SegmentReport, run_is_over, train
 from parity.engine.task import draw_support
 from parity.errors import Interrupted
-from parity.runs import files, outdir, provenance, resume
+from parity.runs import files, outdir, parquet, provenance, resume
 from parity.runs.hooks import run_hooks
 from parity.runs.summary import metrics_columns, summarize
 from parity.runs.teacher import prepare
@@ -80,7 +80,7 @@ def run_train(
         saved = hooks.on_segment(report)  # a checkpoint: the resume point goes right after it
         stop = should_stop is not None and should_stop() and not run_is_over(cfg, report.step, report.reached, report.diverged)
         if saved or stop or time.perf_counter() - last_flush >= FLUSH_SECONDS:
-            files.write_table(out / files.METRICS, metrics_columns(cfg, report.history))
+            parquet.write_table(out / files.METRICS, metrics_columns(cfg, report.history))
             resume.save(out, Checkpoint(report.state, report.step, report.history, report.train_seconds))
             last_flush = time.perf_counter()
         if on_segment is not None:
@@ -93,7 +93,7 @@ def run_train(
     finally:
         hooks.close()  # orbax's checkpoint manager, also when the run stops early (a signal, a full disk)
     summary = summarize(result)
-    files.write_table(out / files.METRICS, metrics_columns(cfg, result.history))
+    parquet.write_table(out / files.METRICS, metrics_columns(cfg, result.history))
     files.write_json(out / files.SUMMARY, summary)
     resume.discard(out)
     return summary

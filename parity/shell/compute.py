@@ -9,12 +9,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 from parity.config import TrainConfig
 from parity.engine import devices
 from parity.errors import Interrupted
-from parity.runs import files, outdir, probe
+from parity.runs import files, outdir, parquet, probe
 from parity.runs.runner import run_train
 from parity.runs.saved import SavedRun
 from parity.runs.student import from_teacher
@@ -59,6 +57,8 @@ def distill(values: dict, out: Path | None, overwrite: bool, json: bool) -> None
 
 def probe_checkpoints(run: Path, samples: int) -> None:
     """`parity probe`: every checkpoint's correlations by degree, written to the run's probe.parquet, then the table."""
+    import pandas as pd  # deferred: pandas (0.2 s), which train and distill do not need
+
     saved = SavedRun(run)
     for step in saved.steps:  # a damaged checkpoint is bad input: named before anything (the lock file) is written
         saved.verify(step)
@@ -68,5 +68,5 @@ def probe_checkpoints(run: Path, samples: int) -> None:
         with render.CountBar(f"probe {run}", len(saved.steps), "checkpoints") as bar:
             columns = probe.probe_run(saved, samples, on_progress=bar.update)
         table, notes = tables.probe_table(pd.DataFrame(columns), f"probe of {run} ({samples:,} samples)")
-        files.write_table(saved.run / files.PROBE, columns)
+        parquet.write_table(saved.run / files.PROBE, columns)
     render.show(table, [*notes, f"table in [bold]{saved.run / files.PROBE}[/bold]"])

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from parity.config import FIELDS
-from parity.runs import files
+from parity.runs import files, parquet
 from parity.runs.listing import varying_options
 from parity.stats import median_steps
 
@@ -100,7 +100,7 @@ def rebuild(root: Path) -> pd.DataFrame:
         fcntl.flock(handle, fcntl.LOCK_EX)
         files.remove_stale_temps(root, RESULTS)  # from a writer killed mid-write (only lock holders write it)
         frame = gather(root)
-        files.write_table(root / RESULTS, frame)
+        parquet.write_table(root / RESULTS, frame)
     return frame
 
 
