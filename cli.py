@@ -65,7 +65,8 @@ def _run(cfg, out: Path, overwrite: bool, json: bool, teacher=None) -> None:
 
     devices.enable_compilation_cache()
     with signals.stop_on_signals() as stop, outdir.exclusive(out):
-        outdir.check_run_dir(out, overwrite, cfg.run_hash)  # again, now that no other process can change it
+        if outdir.check_run_dir(out, overwrite, cfg.run_hash):  # again, now that no other process can change it
+            return render.already_finished(out, as_json=json)  # the same command on a finished run: done, its summary again
         try:
             with render.TrainProgress(cfg, quiet=json) as progress:
                 summary = run_train(cfg, out, on_segment=progress.on_segment, fresh=overwrite, teacher=teacher, should_stop=stop, on_resume=resuming)

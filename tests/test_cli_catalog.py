@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from conftest import tree_snapshot
+from conftest import slurm_stand_ins, tree_snapshot
 from distill_helpers import trained_teacher
 
 from parity.config import TrainConfig
@@ -54,6 +54,7 @@ def shared(tmp_path_factory) -> Shared:
     runner.run_train(PLAIN, plain)
     root = tmp_path_factory.mktemp("sweep") / "s"
     shutil.copytree(plain, sweep.run_dir(root, "train", PLAIN))
+    outdir.mark_sweep(root)  # as a sweep marks the directory it makes
     results.rebuild(root)
     unfinished = tmp_path_factory.mktemp("unfinished") / "run"
     with pytest.raises(Interrupted):
@@ -186,8 +187,7 @@ def past_the_budget(payload: dict) -> None:
 
 def fake_sbatch(tmp, fx):
     """A PATH whose sbatch is installed but refuses every job, as on a machine without a SLURM controller."""
-    script = write(tmp / "bin" / "sbatch", "#!/bin/sh\necho 'sbatch: fatal: Could not establish a configuration source' >&2\nexit 1\n")
-    script.chmod(0o755)
+    slurm_stand_ins(tmp / "bin", "#!/bin/sh\necho 'sbatch: fatal: Could not establish a configuration source' >&2\nexit 1\n")
     return {"bin": tmp / "bin"}
 
 

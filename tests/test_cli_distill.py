@@ -201,3 +201,17 @@ def test_probe_draws_a_bar_over_the_checkpoints(run_cli, probed, monkeypatch):
     assert r.code == 0, r.err
     assert calls == [(i, n) for i in range(1, n + 1)]  # once per checkpoint, as the library goes
     assert f"{n}/{n} checkpoints" in r.err
+
+
+def test_the_same_distill_on_a_finished_run_reports_it_as_done(run_cli, teacher, tmp_path):
+    student = [*STUDENT[:-6], "--steps", "200", "--eval-every", "100", "--test-size", "128"]
+    args = ["distill", "--teacher", teacher, "--teacher-step", "400", *student, "--out", "s"]
+    fresh = run_cli(*args, "--json")
+    assert fresh.code == 0, fresh.err
+    before = tree_snapshot(tmp_path / "s")
+    again = run_cli(*args, "--json")
+    assert again.code == 0 and json.loads(again.out) == json.loads(fresh.out)
+    assert "--out s: already finished; its summary follows (--overwrite trains it again)" in again.err.splitlines()
+    assert tree_snapshot(tmp_path / "s") == before
+    over = run_cli(*args, "--json", "--overwrite")
+    assert over.code == 0 and "already finished" not in over.err and tree_snapshot(tmp_path / "s") != before

@@ -189,6 +189,14 @@ def finish(summary: dict, out: Path, as_json: bool) -> None:
     show(summary_table(summary, f"support {summary['support']}"), [*summary_notes(summary), f"results in [bold]{escape(str(out))}[/bold]"])
 
 
+def already_finished(out: Path, as_json: bool) -> None:
+    """The same command on a finished run: one line on stderr, then its summary as the run printed it (--overwrite starts over)."""
+    from parity.runs import files as io
+
+    err_console.print(escape(f"--out {out}: already finished; its summary follows (--overwrite trains it again)"), soft_wrap=True)
+    finish(io.read_json(Path(out) / io.SUMMARY), out, as_json)
+
+
 def warn_untrained_teacher(teacher, target_acc: float) -> None:
     """One line on stderr when no checkpoint the student learns from had reached the target (config.json records it too)."""
     if teacher.reached(target_acc):

@@ -8,7 +8,6 @@ two sweeps, or a sweep and a `parity train`, from running one point at once.
 from __future__ import annotations
 
 import importlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -55,21 +54,13 @@ SWEEP_LEFTOVERS = ("slurm", results.LOCK)  # besides runs/ and results.parquet: 
 
 
 def check_sweep_dir(root: Path, flag: str = "--out") -> None:
-    """Refuse, before any work, a sweep directory that is not new, empty or a sweep's (runs/, results.parquet).
+    """Refuse, before any work, a sweep directory that is not new, empty or made by a sweep (the rule: parity/runs/outdir.py).
 
     Whether it can be written is the caller's last check (a test write changes the directory's mtime).
     """
-    root = Path(root)
-    io.check_path(root, flag)
-    if root.exists() and not root.is_dir():
-        raise ConfigError(f"{flag} {root}: exists and is not a directory")
-    if root.is_dir():
-        names = [n for n in os.listdir(root) if not outdir.is_leftover(n) and n not in SWEEP_LEFTOVERS]
-        if names and results.RUNS not in names and results.RESULTS not in names:
-            raise ConfigError(
-                f"{flag} {root}: is not empty and holds no sweep (no {results.RUNS}/ or {results.RESULTS}); a sweep writes into a new or empty directory or resumes its own"
-            )
-        check_layout(root, f"{flag} {root}")
+    outdir.check_sweep_dir(root, (results.RUNS, results.RESULTS, *SWEEP_LEFTOVERS, outdir.SWEEP_MARK), flag)
+    if Path(root).is_dir():
+        check_layout(Path(root), f"{flag} {root}")
 
 
 def check_layout(root: Path, label: str) -> None:
