@@ -124,7 +124,7 @@ def progressive(saved: list[int], steps: int, multiplier: float = 1.0) -> list[S
     reaches a saved step; it is then the first saved checkpoint at step >= max(t, 1) x multiplier
     (the last one once the trajectory is used up). max(t, 1) skips the random step-0 teacher.
     """
-    switches = sorted(t for t in {0} | {math.ceil(s / multiplier - 1e-9) for s in saved} if t < steps)
+    switches = sorted(t for t in {0} | {math.ceil(min(s / multiplier, steps) - 1e-9) for s in saved} if t < steps)  # min: s / 1e-300 is inf
     spans = []
     for i, t in enumerate(switches):
         end = switches[i + 1] if i + 1 < len(switches) else steps

@@ -11,8 +11,8 @@ from parity.config import TrainConfig
 from parity.engine.loop import Checkpoint, RunResult, SegmentReport, run_is_over, train
 from parity.engine.segment import Engine
 from parity.errors import Interrupted
+from parity.runs import allocation, outdir, provenance, resume
 from parity.runs import files as io
-from parity.runs import outdir, provenance, resume
 from parity.runs.summary import metrics_columns, summarize
 
 FLUSH_SECONDS = 10.0  # how often partial metrics reach disk during a long run
@@ -114,6 +114,10 @@ def run_train(
             problem_for=hooks.problem_for,
             resume=start,
         )
+    except Exception as err:
+        if allocation.is_allocation_failure(err):  # one line naming what did not fit, not XLA's traceback
+            raise allocation.explain(err, cfg, out) from None
+        raise
     finally:
         hooks.close()  # orbax's checkpoint manager, also when the run stops early (a signal, a full disk)
     summary = write_results(result, out)

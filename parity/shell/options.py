@@ -162,4 +162,7 @@ def check_memory(cfg: TrainConfig, teacher=None, where: str = "") -> None:
     from parity import memory
 
     teacher_cfg, n = (teacher.cfg, len(teacher.params)) if teacher is not None else (None, 0)
-    memory.check(cfg, machine_memory(), teacher_cfg, n, where)
+    limit, name, left = machine_memory(), "this machine", memory.address_space_left()
+    if left is not None and left < limit:  # `ulimit -v`: allocations past it fail inside XLA
+        limit, name = left, "address space left under this process's limit (ulimit -v)"
+    memory.check(cfg, limit, teacher_cfg, n, where, name)
