@@ -14,7 +14,7 @@ from parity.config import FIELDS, TRAIN_FIELDS, ConfigError
 from parity.engine import devices
 from parity.errors import Interrupted
 from parity.shell import options as opts
-from parity.shell import signals
+from parity.shell import signals, switches
 from parity.shell.sweep import SWEEP_OPTIONS
 
 # Registered first, so it runs last of the atexit handlers (after JAX's and orbax's): the interpreter's
@@ -235,6 +235,7 @@ def plot(
 def main() -> None:
     """Entry point: every input error is one line on stderr and exit code 2; a failed write, exit code 1."""
     devices.configure_cpu_workers()  # before jax loads: one single-threaded device per core
+    sys.argv = switches.in_sweep(sys.argv)  # `sweep --no-early-stop` as train spells it
     try:
         code = app(standalone_mode=False)
     except (ConfigError, opts.BadFlag) as err:

@@ -150,3 +150,11 @@ def _merged(spans: list[Span]) -> list[Span]:
 def switch_steps(spans: list[Span]) -> tuple[int, ...]:
     """Where a segment must end so that each segment has one teacher."""
     return tuple(span.end for span in spans[:-1])
+
+
+def recorded(options: dict) -> dict:
+    """A config's options as config.json and the results record them: a plain run (no --teacher) has no teacher
+    step, so `teacher_step` is None rather than the distill default `final` (which would group it with final-teacher
+    students). The run id is still the hash of the whole config, default included."""
+    plain = isinstance(options, dict) and options.get("teacher") is None and "teacher_step" in options
+    return {**options, "teacher_step": None} if plain else options

@@ -20,6 +20,7 @@ from parity.runs import listing
 DEFAULT_COLUMNS = ("test_acc", "test_loss")  # without --y: accuracy above loss
 NOT_CURVES = ("seed", "seed_index", "step")
 FEW_POINTS = 25
+FEW_EVALUATIONS = 5  # fewer points than this are no curve: `parity plot --curves` says so
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,21 @@ def read(runs: list[Path]) -> list[Curves]:
     except TypeError:  # values of mixed types: keep the order found
         pass
     return [curves for _, curves in found]
+
+
+def too_few_evaluations(curves: list[Curves]) -> str | None:
+    """One warning line when a run has fewer than FEW_EVALUATIONS evaluations, naming the fewest and what to change."""
+    counts = {c.run: int(c.metrics.loc[c.metrics.step > 0, "step"].nunique()) for c in curves}
+    sparse = [run for run, n in counts.items() if n < FEW_EVALUATIONS]
+    if not sparse:
+        return None
+    run = min(sparse, key=counts.get)
+    config = io.read_json(run / io.CONFIG).get("config", {}) if (run / io.CONFIG).is_file() else {}
+    every, steps = config.get("eval_every"), config.get("steps")
+    how = f" (--eval-every {every:,} over {steps:,} steps)" if isinstance(every, int) and isinstance(steps, int) else ""
+    hint = f"--eval-every {max(1, steps // 20):,} or less" if isinstance(steps, int) else "a smaller --eval-every"
+    which = f"{run}: {counts[run]}" if len(curves) == 1 else f"{len(sparse)} of {len(curves)} runs, fewest {run}: {counts[run]}"
+    return f"warning: {which} evaluation(s){how}, too few for a curve; train with {hint} for about 20 points"
 
 
 def check_columns(curves: list[Curves], columns: list[str]) -> None:

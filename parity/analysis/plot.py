@@ -39,6 +39,7 @@ def plot(frame: pd.DataFrame, x: str, y: str, hue: str | None, logy: bool, out: 
     """Median line with a 25-75% band per hue value, seeds as dots; unreached seeds drawn at the budget."""
     plt = style.pyplot()
     check_columns(frame, x, y, hue)
+    frame = labels_only(frame, (x, hue))
     frame, ticks = _x_positions(frame, x)
     budget = float(frame["steps"].max()) if "steps" in frame.columns else np.nan
     fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
@@ -66,6 +67,16 @@ def plot(frame: pd.DataFrame, x: str, y: str, hue: str | None, logy: bool, out: 
         ax.legend()
         fig.tight_layout()
     return style.save(fig, out)
+
+
+LABELS_ONLY = "labels only"  # the teacher step of a plain run (no teacher): the baseline, a group of its own
+
+
+def labels_only(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    """A plain run's teacher_step (None) as the group "labels only", rather than rows dropped or merged with `final`."""
+    if "teacher_step" not in columns or "teacher_step" not in frame.columns:
+        return frame
+    return frame.assign(teacher_step=frame["teacher_step"].astype(object).where(frame["teacher_step"].notna(), LABELS_ONLY))
 
 
 def _x_positions(frame: pd.DataFrame, x: str) -> tuple[pd.DataFrame, tuple[list, list]]:

@@ -14,6 +14,7 @@ from parity.errors import Interrupted
 from parity.runs import allocation, outdir, provenance, resume
 from parity.runs import files as io
 from parity.runs.summary import metrics_columns, summarize
+from parity.teacher_spec import recorded
 
 FLUSH_SECONDS = 10.0  # how often partial metrics reach disk during a long run
 
@@ -30,7 +31,7 @@ def config_record(cfg: TrainConfig, command: str = "train", extra: dict | None =
     return {
         "command": command,
         "run_id": cfg.run_hash,
-        "config": cfg.to_dict(),
+        "config": recorded(cfg.to_dict()),  # a plain run records no teacher step
         "resolved": {"support": draw_support(cfg).tolist(), "warmup_steps": cfg.resolved_warmup_steps, "n_out": cfg.n_out, "data": describe(cfg)},
         **(extra or {}),
         "versions": provenance.versions(),

@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from parity.config import ConfigError
 from parity.runs import files as io
-from parity.shell.render import new_table, out_console, show
+from parity.shell.render import err_console, new_table, out_console, show
 
 INSTALL_PLOT = "pip install 'parity[plot]'"
 
@@ -185,6 +185,9 @@ def _plot_curves(paths: list[Path], y: str | None, logx: bool, logy: bool, out: 
     curves.check_columns(found, columns)
     out = out or _default_out(paths, f"curves-{y}.png" if y else "curves.png")
     io.check_out_file(out, "--out")
+    few = curves.too_few_evaluations(found)
+    if few:
+        err_console.print(escape(few), soft_wrap=True)
     out_console.print(f"wrote {escape(str(curves.plot_curves(found, columns, logx, logy, out)))}")
 
 

@@ -30,6 +30,8 @@ def _option(name: str, as_list: bool = False) -> P:
     panel = meta["group"].capitalize() or None
     if as_list:  # `parity sweep`: every option takes a comma list; None means "not given"
         sep = "values separated by ';'" if name in SEMICOLON_LISTS else "comma list"
+        if isinstance(f.default, bool):  # parity/shell/switches.py
+            sep += f"; {flag_of(name)} alone is true, {flags[0].split('/')[1] if '/' in flags[0] else '--no-' + flag_of(name)[2:]} false"
         option = typer.Option(None, *flags, help=f"{help_text} ({sep}; default {f.default})", rich_help_panel=panel)
         annotation = Optional[str]
     elif isinstance(f.default, bool):

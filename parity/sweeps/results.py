@@ -18,6 +18,7 @@ from parity.config import FIELDS
 from parity.runs import files as io
 from parity.runs.listing import varying_options
 from parity.stats import median_steps
+from parity.teacher_spec import recorded
 
 RUNS = "runs"
 RESULTS = "results.parquet"
@@ -46,7 +47,7 @@ def run_rows(run: Path) -> list[dict]:
     record, summary = io.read_json(run / io.CONFIG), io.read_json(run / io.SUMMARY)
     try:
         seeds = list(summary["seeds"])
-        shared = {"run_id": record["run_id"], "command": record["command"], **record["config"]}
+        shared = {"run_id": record["run_id"], "command": record["command"], **recorded(record["config"])}  # also runs from before
     except (KeyError, TypeError) as err:
         raise io.CorruptFile(
             f"{run}: config.json or summary.json is not a parity run's ({type(err).__name__}: {err}); delete {run} to run it again"
