@@ -81,13 +81,14 @@ app.command("train")(opts.with_config_options(_train, fields=TRAIN_FIELDS))
 
 def _distill(ctx: typer.Context, config: Optional[Path], out: Optional[Path], overwrite: bool, json: bool, **fields):
     """Train students on the outputs of a teacher run's checkpoints (--teacher RUN --teacher-step SPEC)."""
+    from parity.runs import auto_notes
     from parity.runs import teacher as distill
     from parity.shell import render
 
     cfg, record = distill.student(opts.given_values(ctx, config, fields))
     teacher = distill.prepare(cfg, record)
-    if teacher.auto:  # which checkpoint `auto` chose and why (config.json keeps the whole record)
-        print(f"--teacher-step auto: teacher seed {cfg.teacher_seed}, {teacher.auto['reason']}", file=sys.stderr)
+    for line in auto_notes.lines(cfg, teacher.auto):  # which checkpoint `auto` chose and why (config.json keeps the whole record)
+        print(line, file=sys.stderr)
     opts.check_memory(cfg, teacher)
     out = opts.resolve_out(cfg, out, overwrite, reads=(teacher.saved.run, "teacher run"))
     if not teacher.finished:

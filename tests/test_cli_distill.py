@@ -215,3 +215,20 @@ def test_the_same_distill_on_a_finished_run_reports_it_as_done(run_cli, teacher,
     assert tree_snapshot(tmp_path / "s") == before
     over = run_cli(*args, "--json", "--overwrite")
     assert over.code == 0 and "already finished" not in over.err and tree_snapshot(tmp_path / "s") != before
+
+
+def test_auto_alone_prints_the_two_stage_hint_for_distill_and_for_every_sweep_point(run_cli, teacher, tmp_path):
+    from parity.runs.auto_notes import HINT
+
+    student = [*STUDENT[:-6], "--steps", "200", "--eval-every", "100", "--test-size", "128"]
+    alone = run_cli("distill", "--teacher", teacher, "--teacher-step", "auto", *student, "--out", "a", "--json")
+    assert alone.code == 0 and HINT in alone.err.splitlines(), alone.err
+    assert any(line.startswith("--teacher-step auto: teacher seed 0, checkpoint ") for line in alone.err.splitlines())
+    staged = run_cli("distill", "--teacher", teacher, "--teacher-step", "auto:100,final", *student, "--out", "b", "--json")
+    assert staged.code == 0 and "hint:" not in staged.err and "--teacher-step auto: teacher seed 0, checkpoint " in staged.err
+    sweep = run_cli("sweep", "distill", "--teacher", str(teacher), "--teacher-step", "auto;auto:100,final", *student, "--out", "sw")
+    lines = sweep.err.splitlines()
+    assert sweep.code == 0, sweep.err
+    chosen = [line for line in lines if "--teacher-step auto: teacher seed 0, checkpoint " in line]
+    assert len(chosen) == 2 and all(line.startswith("distill teacher_step=") for line in chosen)  # each point, labelled
+    assert lines.count(HINT) == 1  # once, for the point whose SPEC is auto alone

@@ -177,6 +177,7 @@ def run(sweep, out: Path, workers: int | None, slurm, stop=None) -> int:
     """
     from rich.markup import escape
 
+    from parity.runs import auto_notes
     from parity.shell.browse import show_results
     from parity.shell.options import check_memory
     from parity.shell.render import err_console
@@ -185,6 +186,8 @@ def run(sweep, out: Path, workers: int | None, slurm, stop=None) -> int:
     from parity.sweeps import sweep as sweeper
 
     todo = points.check_before_run(sweep, out)  # DIR and every grid point's directory
+    for line in auto_notes.for_points(todo):  # what --teacher-step auto chose for each point, as parity distill prints it
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
     for point in todo if slurm is None else ():  # SLURM's machines are not this one
         check_memory(point.cfg, where=f"{point.label}: ")
     io.check_writable(out, "--out")  # last: it tries a write
