@@ -86,6 +86,12 @@ def check_columns(curves: list[Curves], columns: list[str]) -> None:
             raise ConfigError(f"--y {name}: not a numeric column")
 
 
+def subtitle(curves: list[Curves]) -> str:
+    """(d, k) and the options the runs share (those that differ name the runs in the legend)."""
+    rows = listing.listing([c.run for c in curves])
+    return style.fixed_options(rows, shown=listing.varying_options(rows) if len(rows) > 1 else ())
+
+
 def plot_curves(curves: list[Curves], columns: list[str], logx: bool, logy: bool, out: Path) -> Path:
     """One panel per column against the step: every seed thin, the median over seeds thick, one colour per run."""
     check_columns(curves, columns)
@@ -106,7 +112,10 @@ def plot_curves(curves: list[Curves], columns: list[str], logx: bool, logy: bool
         style.log_axis(bottom, "x") if logx else style.plain_numbers(bottom, "x")
         bottom.set_xlabel(style.label("step"))
         axes[0, 0].set_title("one thin line per seed, thick: median over seeds")
-        axes[0, 0].legend(loc="best")
+        fixed = subtitle(curves)
+        if fixed:
+            fig.suptitle(fixed, fontsize=9, x=0.02, ha="left")
+        style.legend_outside(axes[0, 0])
         fig.tight_layout()
     return style.save(fig, out)
 

@@ -64,7 +64,10 @@ def plot(frame: pd.DataFrame, x: str, y: str, hue: str | None, logy: bool, out: 
         ax.set_xlabel(style.label(x))
         ax.set_ylabel(style.label(y))
         ax.set_title("median over seeds, 25-75% band, one dot per seed")
-        ax.legend()
+        subtitle = style.fixed_options(frame, shown=(x, hue))
+        if subtitle:
+            fig.suptitle(subtitle, fontsize=9, x=0.02, ha="left")  # which (d, k) and fixed options the figure shows
+        style.legend_outside(ax)
         fig.tight_layout()
     return style.save(fig, out)
 
