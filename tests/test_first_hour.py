@@ -77,9 +77,12 @@ def drawn(monkeypatch, *args, **kwargs):
 
 def test_teacher_step_on_x_keeps_the_labels_only_baseline_as_its_own_group(monkeypatch, tmp_path):
     data = frame(teacher_step=[None, "final", "1000"])
+    data["teacher"] = [None if pd.isna(step) else "runs/teacher" for step in data.teacher_step]
+    data["steps_to_target"] = None  # no seed reached the target: an all-None column is still drawn (at the budget)
     fig = drawn(monkeypatch, data, "teacher_step", "steps_to_target", None, False, tmp_path / "f.png")
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert sorted(labels) == ["1000", "final", "labels only"]
+    assert "teacher" not in fig._suptitle.get_text()  # the baseline has none: not an option all the runs share
 
 
 def test_a_figure_names_its_d_k_and_fixed_options_and_its_legend_stays_off_the_data(monkeypatch, tmp_path):

@@ -22,8 +22,15 @@ def check_columns(frame: pd.DataFrame, x: str, y: str, hue: str | None) -> None:
     for flag, name in (("--x", x), ("--y", y), ("--hue", hue)):
         if name is not None and name not in frame.columns:
             raise ConfigError(f"{flag} {name}: not a results column; allowed: {', '.join(frame.columns)}")
-    if not pd.api.types.is_numeric_dtype(frame[y]) or pd.api.types.is_bool_dtype(frame[y]):
+    if not _numbers(frame[y]):
         raise ConfigError(f"--y {y}: not a numeric column")
+
+
+def _numbers(column: pd.Series) -> bool:
+    """Numbers, or none at all (steps_to_target when no seed reached the target is all None, an object column)."""
+    if pd.api.types.is_bool_dtype(column):
+        return False
+    return pd.api.types.is_numeric_dtype(column) or bool(column.isna().all())
 
 
 def spread(values: pd.Series) -> tuple[float, float, float]:
@@ -39,7 +46,7 @@ def plot(frame: pd.DataFrame, x: str, y: str, hue: str | None, logy: bool, out: 
     """Median line with a 25-75% band per hue value, seeds as dots; unreached seeds drawn at the budget."""
     plt = style.pyplot()
     check_columns(frame, x, y, hue)
-    frame = labels_only(frame, (x, hue))
+    frame = labels_only(frame, (x, hue)).assign(**{y: pd.to_numeric(frame[y], errors="coerce")})
     frame, ticks = _x_positions(frame, x)
     budget = float(frame["steps"].max()) if "steps" in frame.columns else np.nan
     fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)

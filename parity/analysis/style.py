@@ -104,8 +104,8 @@ def fixed_options(rows, shown=(), width: int = 100) -> str:
     for name, f in FIELDS.items():
         if name in shown or name not in rows.columns or name == "support":
             continue
-        values = {str(v) for v in rows[name] if v is not None and v == v}  # None and NaN: not applicable
-        if len(values) == 1 and (name in KEY_OPTIONS or values != {str(f.default)}):
+        values = {None if v is None or v != v else str(v) for v in rows[name]}  # None and NaN: not applicable (no teacher)
+        if len(values) == 1 and None not in values and (name in KEY_OPTIONS or values != {str(f.default)}):
             fixed[name] = next(iter(rows[name][rows[name].astype(str).isin(values)]))
     head = f"(d, k) = ({fixed.pop('d')}, {fixed.pop('k')})" if "d" in fixed and "k" in fixed else ""
     rest = [f"{name.replace('_', ' ')} {_value(v)}".replace(" ", "\u00a0") for name, v in fixed.items()]  # one option never splits

@@ -82,9 +82,9 @@ def check_export(path: Path, root: Path, flag: str) -> None:
 
 def check_before_run(sweep: Sweep, root: Path) -> list[Point]:
     """Everything about DIR and the grid points' directories, before anything is launched; returns the points to run."""
+    check_sweep_dir(root)  # first: a folder no sweep made is not read as one
     if (Path(root) / results.RUNS).is_dir():
         results.gather(root)  # a damaged finished run is named now
-    check_sweep_dir(root)
     todo = unfinished(points(sweep, root))
     check_points(todo)
     return todo
