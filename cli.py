@@ -127,8 +127,8 @@ def _probe(
     samples: int = typer.Option(100_000, "--samples", help="fresh uniform samples per checkpoint", parser=opts.strict(int, "--samples")),
 ) -> None:
     """Correlation of each checkpoint's output with the monomials on the support, by degree (writes probe.parquet)."""
-    if samples <= 0:
-        raise ConfigError(f"--samples {samples}: must be a positive integer")
+    if not 0 < samples < 2**31:  # counted in int32 inside the compiled probe
+        raise ConfigError(f"--samples {samples}: must be a positive integer, at most 2147483647 (2^31 - 1)")
     import pandas as pd
 
     from parity.runs import files as io

@@ -312,6 +312,11 @@ CATALOG = [
     # ----- parity probe -----
     bad("probe a run without checkpoints", "probe {plain}", "{plain}: no checkpoints saved"),
     bad("probe negative samples", "probe {teacher} --samples -5", "--samples -5: must be a positive integer"),
+    bad(
+        "probe samples past int32",
+        "probe {teacher} --samples 100000000000000000000",
+        "--samples 100000000000000000000: must be a positive integer, at most",
+    ),
     bad("probe a regular file", "probe {file}", "{file}: is a file, not a run directory", a_file),
     bad(
         "probe a run without config.json",
@@ -482,7 +487,7 @@ CATALOG += [
     # ----- --out: never a directory that is not parity's -----
     bad("train into a user's directory", "train --out {dir}", "--out {dir}: is not empty and holds no parity run", users_dir),
     bad("train --overwrite into a user's directory", "train --out {dir} --overwrite", "--out {dir}: is not empty and holds no parity run", users_dir),
-    bad("train into the current directory", "train --out .", "--out .: is not empty and holds no parity run", a_file),
+    bad("train into the current directory", "train --out .", "--out '.': names no new directory (an empty --out is the current one)", a_file),
     bad("train --overwrite into a sweep directory", "train --out {sweep} --overwrite", "--out {sweep}: is not empty and holds no parity run"),
     bad(
         "train --overwrite into a run whose checkpoints are a link",
