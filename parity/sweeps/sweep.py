@@ -41,7 +41,6 @@ def run_sweep(
     if slurm is not None and todo:  # before anything else is written: a refused submission leaves nothing behind
         missing = [p for p in [root.absolute(), *root.absolute().parents] if not p.exists()]
         root.mkdir(parents=True, exist_ok=True)
-        outdir.mark_sweep(root)
         try:
             jobs = submit_slurm(root, todo, slurm)
         except SubmissionFailed:
