@@ -12,7 +12,7 @@ import typer
 
 from parity.config import FIELDS, TRAIN_FIELDS, ConfigError
 from parity.engine import devices
-from parity.shell import options
+from parity.shell import options, switches
 from parity.shell.sweep_options import SWEEP_OPTIONS
 
 # Registered first, so it runs last of the atexit handlers (after JAX's and orbax's): the interpreter's
@@ -85,8 +85,8 @@ def _probe(
     samples: int = typer.Option(100_000, "--samples", help="fresh uniform samples per checkpoint", parser=options.strict(int, "--samples")),
 ) -> None:
     """Correlation of each checkpoint's output with the monomials on the support, by degree (writes probe.parquet)."""
-    if samples <= 0:
-        raise ConfigError(f"--samples {samples}: must be a positive integer")
+    if not 0 < samples < 2**31:  # counted in int32 inside the compiled probe
+        raise ConfigError(f"--samples {samples}: must be a positive integer, at most 2147483647 (2^31 - 1)")
     from parity.shell import compute  # deferred: JAX
 
     compute.probe_checkpoints(run, samples)
@@ -168,6 +168,7 @@ def plot(
 def main() -> None:
     """Entry point: every input error is one line on stderr and exit code 2; a failed write, exit code 1."""
     devices.configure_cpu_workers()  # before jax loads: one single-threaded device per core
+    sys.argv = switches.in_sweep(sys.argv)  # `sweep --no-early-stop` as train spells it
     try:
         code = app(standalone_mode=False)
     except (ConfigError, options.BadFlag) as err:

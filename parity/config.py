@@ -198,6 +198,8 @@ def coerce(name: str, value: Any) -> Any:
         return parse_support(value, flag)
     if default is None:  # an optional string (the teacher run)
         return None if value is None else str(value)
+    if value is None and name == "teacher_step":  # a plain run's config.json records none (teacher_spec.recorded)
+        return default
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from parity.errors import ConfigError, require
+from parity.limits import MAX_STEPS
 from parity.numbers import is_integer_text
 
 if TYPE_CHECKING:
@@ -80,7 +81,13 @@ def store_size(cfg: TrainConfig) -> int:
 
 
 def steps_for_epochs(epochs: float, pool_size: int, batch_size: int) -> int:
-    return max(1, math.ceil(epochs * pool_size / batch_size))
+    """ceil(E x pool / batch); more steps than an int32 holds (e.g. --epochs 1e308) is a ConfigError, not an overflow."""
+    steps = epochs * pool_size / batch_size
+    require(
+        steps <= MAX_STEPS,
+        f"--epochs {epochs:g}: sets --steps (E x --pool-size {pool_size} / --batch-size {batch_size}) past {MAX_STEPS:,} (2^31 - 1, the most a run has)",
+    )
+    return max(1, math.ceil(steps))
 
 
 def resolve_run_length(kwargs: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:

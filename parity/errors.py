@@ -26,3 +26,7 @@ class Interrupted(Exception):
 
     def __str__(self) -> str:
         return f"interrupted at step {self.step} of {self.steps_total}"
+
+
+class OutOfMemory(OSError):
+    """Memory that XLA could not allocate mid-run, as one line (parity/runs/allocation.py): exit 1, as a full disk is."""

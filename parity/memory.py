@@ -9,6 +9,8 @@ out, so it is a lower bound of what the process uses.
 
 from __future__ import annotations
 
+import os
+import resource
 from dataclasses import dataclass
 
 from parity.config import TrainConfig
@@ -67,7 +69,30 @@ def estimate(cfg: TrainConfig, teacher: TrainConfig | None = None, teacher_check
     return [p for p in parts if p.bytes > 0]
 
 
-def check(cfg: TrainConfig, limit_bytes: int, teacher: TrainConfig | None = None, teacher_checkpoints: int = 0, where: str = "") -> None:
+def address_space_left() -> int | None:
+    """Bytes this process may still map under its address-space limit (`ulimit -v`, RLIMIT_AS), or None if it has none.
+
+    The limit counts address space, not resident memory: what the process has mapped so far is spent.
+    """
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    try:
+        with open("/proc/self/statm") as handle:  # first field: the pages mapped now (VmSize)
+            mapped = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        mapped = 0
+    return max(0, soft - mapped)
+
+
+def check(
+    cfg: TrainConfig,
+    limit_bytes: int,
+    teacher: TrainConfig | None = None,
+    teacher_checkpoints: int = 0,
+    where: str = "",
+    limit_name: str = "this machine",
+) -> None:
     """Raise ConfigError naming the largest part's options when the estimate exceeds `limit_bytes`."""
     parts = estimate(cfg, teacher, teacher_checkpoints)
     total = sum(p.bytes for p in parts)
@@ -76,7 +101,7 @@ def check(cfg: TrainConfig, limit_bytes: int, teacher: TrainConfig | None = None
     largest = max(parts, key=lambda p: p.bytes)
     detail = ", ".join(f"{p.name} {size(p.bytes)}" for p in sorted(parts, key=lambda p: -p.bytes))
     raise ConfigError(
-        f"{where}{largest.options}: the run needs about {size(total)} of memory ({detail}), more than the {size(limit_bytes)} of this machine"
+        f"{where}{largest.options}: the run needs about {size(total)} of memory ({detail}), more than the {size(limit_bytes)} of {limit_name}"
     )
 
 

@@ -124,7 +124,7 @@ def progressive(saved: list[int], steps: int, multiplier: float = 1.0) -> list[S
     reaches a saved step; it is then the first saved checkpoint at step >= max(t, 1) x multiplier
     (the last one once the trajectory is used up). max(t, 1) skips the random step-0 teacher.
     """
-    switches = sorted(t for t in {0} | {math.ceil(s / multiplier - 1e-9) for s in saved} if t < steps)
+    switches = sorted(t for t in {0} | {math.ceil(min(s / multiplier, steps) - 1e-9) for s in saved} if t < steps)  # min: s / 1e-300 is inf
     spans = []
     for i, t in enumerate(switches):
         end = switches[i + 1] if i + 1 < len(switches) else steps
@@ -150,3 +150,11 @@ def _merged(spans: list[Span]) -> list[Span]:
 def switch_steps(spans: list[Span]) -> tuple[int, ...]:
     """Where a segment must end so that each segment has one teacher."""
     return tuple(span.end for span in spans[:-1])
+
+
+def recorded(options: dict) -> dict:
+    """A config's options as config.json and the results record them: a plain run (no --teacher) has no teacher
+    step, so `teacher_step` is None rather than the distill default `final` (which would group it with final-teacher
+    students). The run id is still the hash of the whole config, default included."""
+    plain = isinstance(options, dict) and options.get("teacher") is None and "teacher_step" in options
+    return {**options, "teacher_step": None} if plain else options

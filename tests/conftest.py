@@ -68,3 +68,16 @@ def flags(*switches: str, **options) -> list[str]:
     for name, value in options.items():
         out += [f"--{name.replace('_', '-')}", str(value)]
     return out + list(switches)
+
+
+def slurm_stand_ins(bin_dir: Path, sbatch: str) -> Path:
+    """A folder with a stand-in `sbatch` (this shell script) and `srun`, for tests that need no cluster.
+
+    submitit refuses to write a job script unless `srun` is on PATH (it names srun in the script, which
+    only a cluster's node runs): a machine without SLURM has neither, so both are provided here.
+    """
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in (("sbatch", sbatch), ("srun", "#!/bin/sh\necho 'srun: a stand-in; no cluster here' >&2\nexit 1\n")):
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    return bin_dir

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from conftest import tree_snapshot
+from conftest import slurm_stand_ins, tree_snapshot
 from distill_helpers import trained_teacher
 
 from parity.config import TrainConfig
 from parity.errors import Interrupted
-from parity.runs import files, runner
+from parity.runs import files, outdir, runner
 from parity.runs.files import CHECKPOINTS, INDEX
 from parity.sweeps import results, sweep
 
@@ -54,6 +54,7 @@ def shared(tmp_path_factory) -> Shared:
     runner.run_train(PLAIN, plain)
     root = tmp_path_factory.mktemp("sweep") / "s"
     shutil.copytree(plain, sweep.run_dir(root, "train", PLAIN))
+    outdir.mark_sweep(root)  # as a sweep marks the directory it makes
     results.rebuild(root)
     unfinished = tmp_path_factory.mktemp("unfinished") / "run"
     with pytest.raises(Interrupted):
@@ -186,8 +187,7 @@ def past_the_budget(payload: dict) -> None:
 
 def fake_sbatch(tmp, fx):
     """A PATH whose sbatch is installed but refuses every job, as on a machine without a SLURM controller."""
-    script = write(tmp / "bin" / "sbatch", "#!/bin/sh\necho 'sbatch: fatal: Could not establish a configuration source' >&2\nexit 1\n")
-    script.chmod(0o755)
+    slurm_stand_ins(tmp / "bin", "#!/bin/sh\necho 'sbatch: fatal: Could not establish a configuration source' >&2\nexit 1\n")
     return {"bin": tmp / "bin"}
 
 
@@ -312,6 +312,11 @@ CATALOG = [
     # ----- parity probe -----
     bad("probe a run without checkpoints", "probe {plain}", "{plain}: no checkpoints saved"),
     bad("probe negative samples", "probe {teacher} --samples -5", "--samples -5: must be a positive integer"),
+    bad(
+        "probe samples past int32",
+        "probe {teacher} --samples 100000000000000000000",
+        "--samples 100000000000000000000: must be a positive integer, at most",
+    ),
     bad("probe a regular file", "probe {file}", "{file}: is a file, not a run directory", a_file),
     bad(
         "probe a run without config.json",
@@ -482,7 +487,7 @@ CATALOG += [
     # ----- --out: never a directory that is not parity's -----
     bad("train into a user's directory", "train --out {dir}", "--out {dir}: is not empty and holds no parity run", users_dir),
     bad("train --overwrite into a user's directory", "train --out {dir} --overwrite", "--out {dir}: is not empty and holds no parity run", users_dir),
-    bad("train into the current directory", "train --out .", "--out .: is not empty and holds no parity run", a_file),
+    bad("train into the current directory", "train --out .", "--out '.': names no new directory (an empty --out is the current one)", a_file),
     bad("train --overwrite into a sweep directory", "train --out {sweep} --overwrite", "--out {sweep}: is not empty and holds no parity run"),
     bad(
         "train --overwrite into a run whose checkpoints are a link",

@@ -201,3 +201,34 @@ def test_probe_draws_a_bar_over_the_checkpoints(run_cli, probed, monkeypatch):
     assert r.code == 0, r.err
     assert calls == [(i, n) for i in range(1, n + 1)]  # once per checkpoint, as the library goes
     assert f"{n}/{n} checkpoints" in r.err
+
+
+def test_the_same_distill_on_a_finished_run_reports_it_as_done(run_cli, teacher, tmp_path):
+    student = [*STUDENT[:-6], "--steps", "200", "--eval-every", "100", "--test-size", "128"]
+    args = ["distill", "--teacher", teacher, "--teacher-step", "400", *student, "--out", "s"]
+    fresh = run_cli(*args, "--json")
+    assert fresh.code == 0, fresh.err
+    before = tree_snapshot(tmp_path / "s")
+    again = run_cli(*args, "--json")
+    assert again.code == 0 and json.loads(again.out) == json.loads(fresh.out)
+    assert "--out s: already finished; its summary follows (--overwrite trains it again)" in again.err.splitlines()
+    assert tree_snapshot(tmp_path / "s") == before
+    over = run_cli(*args, "--json", "--overwrite")
+    assert over.code == 0 and "already finished" not in over.err and tree_snapshot(tmp_path / "s") != before
+
+
+def test_auto_alone_prints_the_two_stage_hint_for_distill_and_for_every_sweep_point(run_cli, teacher, tmp_path):
+    from parity.runs.auto_notes import HINT
+
+    student = [*STUDENT[:-6], "--steps", "200", "--eval-every", "100", "--test-size", "128"]
+    alone = run_cli("distill", "--teacher", teacher, "--teacher-step", "auto", *student, "--out", "a", "--json")
+    assert alone.code == 0 and HINT in alone.err.splitlines(), alone.err
+    assert any(line.startswith("--teacher-step auto: teacher seed 0, checkpoint ") for line in alone.err.splitlines())
+    staged = run_cli("distill", "--teacher", teacher, "--teacher-step", "auto:100,final", *student, "--out", "b", "--json")
+    assert staged.code == 0 and "hint:" not in staged.err and "--teacher-step auto: teacher seed 0, checkpoint " in staged.err
+    sweep = run_cli("sweep", "distill", "--teacher", str(teacher), "--teacher-step", "auto;auto:100,final", *student, "--out", "sw")
+    lines = sweep.err.splitlines()
+    assert sweep.code == 0, sweep.err
+    chosen = [line for line in lines if "--teacher-step auto: teacher seed 0, checkpoint " in line]
+    assert len(chosen) == 2 and all(line.startswith("distill teacher_step=") for line in chosen)  # each point, labelled
+    assert lines.count(HINT) == 1  # once, for the point whose SPEC is auto alone

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import pytest
 from rich.table import Table
 
 from parity.shell import render, sweep_render, tables
+from parity.sweeps import results
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = ["--d", "10", "--k", "2", "--width", "8", "--seeds", "2", "--steps", "300", "--eval-every", "100", "--test-size", "128"]
@@ -101,9 +103,10 @@ def test_every_number_and_path_is_printed_whole(printed):
     index = json.loads((root / "teacher" / "checkpoints" / "index.json").read_text())
     assert all(f"{a:.4f}" in text["checkpoints"] for entry in index["checkpoints"] for a in entry["test_acc"])
     assert str(root / "teacher" / "probe.parquet") in text["probe"]
-    grouped = pd.read_parquet(root / "sweep" / "results.parquet").groupby("task_seed").samples_seen.median()
+    grouped = results.grouped(pd.read_parquet(root / "sweep" / "results.parquet")).median_samples_to_target  # not samples_seen
     for name in ("sweep", "results"):
-        assert all(f"{v:,.0f}" in text[name] for v in grouped), text[name]
+        assert "median samples_to_target" in text[name] and "samples_seen" not in text[name]
+        assert all(f"{v:,.0f}" in text[name] for v in grouped if math.isfinite(v)), text[name]
         assert str(root / "sweep") in text[name]
     assert all(str(run) in text["runs"] for run in [root / "teacher", *(root / "sweep" / "runs").iterdir()])
     assert "to run: 1; finished before: 2" in text["dry-run"]
@@ -147,6 +150,8 @@ def test_a_narrow_terminal_folds_cells_rather_than_cutting_them():
                 "median_steps_to_target": 152_000.0,
                 "median_samples_seen": 4_864_000.0,
                 "budget": 1,
+                "median_samples_to_target": 4_864_000.0,
+                "budget_samples": 32,
             }
         ]
     )

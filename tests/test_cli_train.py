@@ -66,13 +66,24 @@ def test_config_file_is_read_and_flags_override_it(run_cli, tmp_path):
     assert config["width"] == 16 and config["steps"] == 200 and config["lr"] == 0.2
 
 
-def test_a_finished_run_is_not_overwritten_without_overwrite(run_cli, tmp_path):
-    assert run_cli("train", *FAST, "--out", "run", "--json").code == 0
+def test_the_same_command_on_a_finished_run_reports_it_as_done_and_overwrite_starts_over(run_cli, tmp_path):
+    fresh = run_cli("train", *FAST, "--out", "run", "--json")
+    table = run_cli("train", *FAST, "--out", "run2")
+    assert fresh.code == 0 and table.code == 0
     before = tree_snapshot(tmp_path / "run")
-    r = run_cli("train", *FAST, "--out", "run")
-    assert r.code == 2 and "finished run" in r.err and "--overwrite" in r.err
+    again = run_cli("train", *FAST, "--out", "run", "--json")
+    assert again.code == 0 and json.loads(again.out) == json.loads(fresh.out)  # the same object, nothing trained
+    assert again.err.strip().splitlines() == ["--out run: already finished; its summary follows (--overwrite trains it again)"]
+    shown = run_cli("train", *FAST, "--out", "run2")
+    assert shown.code == 0 and shown.out == table.out  # the table a fresh run prints
     assert tree_snapshot(tmp_path / "run") == before
-    assert run_cli("train", *FAST, "--out", "run", "--overwrite", "--json").code == 0
+    other = run_cli("train", *FAST, "--lr", "0.05", "--out", "run")  # another config is still refused
+    assert other.code == 2 and "holds a finished run of a different config; pass --overwrite" in other.err
+    assert tree_snapshot(tmp_path / "run") == before
+    over = run_cli("train", *FAST, "--out", "run", "--overwrite", "--json")
+    assert over.code == 0 and "already finished" not in over.err
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["created"]  # rewritten: it trained again
+    assert tree_snapshot(tmp_path / "run") != before
 
 
 BAD_INPUTS = [

@@ -55,3 +55,27 @@ def test_the_metrics_of_every_evaluation_are_counted():
     with pytest.raises(ConfigError, match=r"^--steps 2147483647 / --eval-every 1 = 2,147,483,648 evaluations x --seeds 8: the run needs about"):
         memory.check(cfg, limit_bytes=1024 * GiB)
     memory.check(dataclasses.replace(cfg, eval_every=100_000), limit_bytes=16 * GiB)
+
+
+def test_the_address_space_limit_counts_what_the_process_has_mapped(monkeypatch):
+    import resource
+
+    assert memory.address_space_left() is None or memory.address_space_left() >= 0  # none set here, or whatever the runner set
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (8 * GiB, resource.RLIM_INFINITY))
+    left = memory.address_space_left()
+    assert 0 < left < 8 * GiB  # the interpreter and its libraries are mapped already
+
+
+def test_a_run_past_ulimit_v_is_refused_before_anything_runs_naming_the_limit(monkeypatch):
+    import resource
+
+    from parity.shell.options import check_memory
+
+    cfg = TrainConfig(data="pool", pool_size=2**24, d=100, seeds=8, test_size=128)  # about 4 GiB of pools
+    monkeypatch.setattr("parity.shell.options.machine_memory", lambda: 64 * GiB)
+    check_memory(cfg)  # fits the machine
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (3 * GiB, resource.RLIM_INFINITY))
+    with pytest.raises(
+        ConfigError, match=r"^--pool-size 16777216 x 8 seed\(s\) at --d 100: .* of address space left under this process's limit \(ulimit -v\)"
+    ):
+        check_memory(cfg)

@@ -49,15 +49,17 @@ def test_overwrite_removes_only_what_parity_wrote(tmp_path):
     assert set(left) - set(mine) == {"config.json"}  # rewritten next; checkpoints, metrics, summary, probe table gone
 
 
-def test_a_finished_run_or_another_config_needs_overwrite(tmp_path):
+def test_a_finished_run_is_done_and_another_config_needs_overwrite(tmp_path):
     run = tmp_path / "run"
     runner.run_train(CFG, run)
-    with pytest.raises(ConfigError, match="holds a finished run; pass --overwrite"):
-        outdir.check_run_dir(run, overwrite=False, run_hash=CFG.run_hash)
+    assert outdir.check_run_dir(run, overwrite=False, run_hash=CFG.run_hash)  # the same config, finished: nothing to do
+    with pytest.raises(ConfigError, match="holds a finished run of a different config; pass --overwrite"):
+        outdir.check_run_dir(run, overwrite=False, run_hash="another")
+    assert not outdir.check_run_dir(run, overwrite=True, run_hash=CFG.run_hash)
     (run / "summary.json").unlink()
     with pytest.raises(ConfigError, match="unfinished run of a different config"):
         outdir.check_run_dir(run, overwrite=False, run_hash="another")
-    outdir.check_run_dir(run, overwrite=False, run_hash=CFG.run_hash)  # the same config: it resumes
+    assert not outdir.check_run_dir(run, overwrite=False, run_hash=CFG.run_hash)  # the same config: it resumes
 
 
 def test_real_paths_are_compared(tmp_path):
@@ -84,3 +86,51 @@ def test_one_process_at_a_time_holds_a_run(tmp_path):
     with outdir.exclusive(run):  # released on exit
         pass
     assert os.listdir(run) == [files.LOCK]
+
+
+SWEEP_NAMES = ("runs", "results.parquet", files.SWEEP_MARK)
+
+
+def test_a_sweep_writes_only_into_a_new_or_empty_folder_or_one_a_sweep_made(tmp_path):
+    outdir.check_sweep_dir(tmp_path / "new", SWEEP_NAMES)
+    (tmp_path / "empty").mkdir()
+    outdir.check_sweep_dir(tmp_path / "empty", SWEEP_NAMES)
+    package = tmp_path / "parity"  # like the package's own folder: a runs/ subfolder among files of its own
+    (package / "runs").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "runs" / "outdir.py").write_text("")
+    with pytest.raises(ConfigError, match=r"is not empty and holds no sweep \(__init__.py is not a sweep's\)"):
+        outdir.check_sweep_dir(package, SWEEP_NAMES)
+    (package / "__init__.py").unlink()  # only runs/ left, but runs/ holds a file no run wrote
+    with pytest.raises(ConfigError, match=r"\(runs/outdir.py is not a sweep's\)"):
+        outdir.check_sweep_dir(package, SWEEP_NAMES)
+    outdir.mark_sweep(tmp_path / "empty")
+    (tmp_path / "empty" / "notes.txt").write_text("the user's, in a sweep's folder")
+    outdir.check_sweep_dir(tmp_path / "empty", SWEEP_NAMES)  # made by a sweep: it resumes
+
+
+@pytest.mark.parametrize("out", ["", "."])
+def test_an_empty_out_is_refused_for_runs_and_sweeps(tmp_path, monkeypatch, out):
+    monkeypatch.chdir(tmp_path)
+    for check in (lambda: outdir.check_run_dir(out, False, CFG.run_hash), lambda: outdir.check_sweep_dir(out, SWEEP_NAMES)):
+        with pytest.raises(ConfigError, match=r"--out '\.': names no new directory"):
+            check()
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["sweep", "train", "--width", "10,20", "--steps", "100", "--out", "parity"], "--out parity: is not empty and holds no sweep"),
+        (["sweep", "train", "--width", "10,20", "--steps", "100", "--out", ""], "--out '.': names no new directory"),
+        (["train", "--steps", "100", "--out", ""], "--out '.': names no new directory"),
+    ],
+    ids=["sweep into the package", "sweep --out ''", "train --out ''"],
+)
+def test_the_cli_refuses_a_folder_parity_did_not_make_with_one_line_and_writes_nothing(run_cli, tmp_path, args, message):
+    (tmp_path / "parity" / "runs").mkdir(parents=True)  # the repository root: the package has a runs/ of its own
+    (tmp_path / "parity" / "__init__.py").write_text("")
+    (tmp_path / "parity" / "runs" / "outdir.py").write_text("")
+    before = tree_snapshot(tmp_path)
+    r = run_cli(*args)
+    assert r.code == 2 and r.err.strip().splitlines() == [f"error: {r.err.strip().removeprefix('error: ')}"] and message in r.err, r.err
+    assert tree_snapshot(tmp_path) == before

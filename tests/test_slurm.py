@@ -12,7 +12,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from conftest import tree_snapshot
+from conftest import slurm_stand_ins, tree_snapshot
 
 from parity.config import TrainConfig
 from parity.runs import resume, runner
@@ -72,10 +72,7 @@ echo "Submitted batch job 4242"
 
 def test_every_option_reaches_the_sbatch_script(run_cli, tmp_path, monkeypatch):
     """A stand-in sbatch keeps the script submitit wrote: each option is one #SBATCH line."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "sbatch").write_text(FAKE_SBATCH.format(copy=tmp_path / "script.sh"))
-    (bin_dir / "sbatch").chmod(0o755)
+    bin_dir = slurm_stand_ins(tmp_path / "bin", FAKE_SBATCH.format(copy=tmp_path / "script.sh"))  # also where SLURM is not installed
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     args = ["--task-seed", "0,1,2", "--slurm-partition", "debug", "--slurm-time", "1:30:00", "--slurm-array-parallelism", "2"]
     args += ["--slurm-account", "lab-1", "--slurm-qos", "high", "--slurm-mem", "4g", "--slurm-cpus-per-task", "2"]

@@ -17,7 +17,7 @@ from parity.analysis.claims import CHANCE, Claim, median, resampled_medians, sha
 from parity.stats import as_steps
 
 PAPER = "Barak et al. 2022"
-# Fig. 2 (right): log-log slopes of the median iterations over n = 20-70, as read off the figure (SCIENCE.md).
+# Fig. 2 (right): log-log slopes of the median iterations over n = 20-70, as read off the figure (docs/training.md quotes them).
 FIG2_SLOPES = {2: 0.57, 3: 1.42, 4: 2.40}
 
 

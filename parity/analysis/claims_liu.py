@@ -15,7 +15,7 @@ import pandas as pd
 from parity.analysis.claims import Claim, claim_decreasing, claim_gap_shrinks, claim_sooner, claim_within, median, share_above_one
 
 PAPER = "Liu et al. 2026"
-ABSTRACT = f"{PAPER}, abstract"  # the full text is not public: the abstract and two consistent summaries (SCIENCE.md)
+ABSTRACT = f"{PAPER}, abstract"  # the full text is not public: the abstract and two consistent summaries (docs/repetition.md quotes them)
 
 
 def claim_small_beats_fresh(fresh: Iterable, small: Iterable, small_name: str, lr: float) -> Claim:
@@ -33,7 +33,7 @@ def claim_random_like_true(true: Iterable, random: Iterable, set_name: str, with
         true,
         random,
         key="liu-random-like-true",
-        source=f"{ABSTRACT}; SCIENCE.md (random labels in phase 1)",
+        source=f"{ABSTRACT}; as summarised, docs/repetition.md (random labels in phase 1)",
         text=f"a first phase on {set_name} with random labels accelerates about as much as one with true labels (within {within:g}x), then fresh data",
         within=within,
         unit="samples",
@@ -41,7 +41,7 @@ def claim_random_like_true(true: Iterable, random: Iterable, set_name: str, with
 
 
 def claim_phase_accelerates(fresh: Iterable, arm: Iterable, key: str, text: str) -> Claim:
-    return claim_sooner(fresh, arm, key=key, source=f"{ABSTRACT}; SCIENCE.md (schedules)", text=text)
+    return claim_sooner(fresh, arm, key=key, source=f"{ABSTRACT}; as summarised, docs/repetition.md (schedules)", text=text)
 
 
 def claim_second_layer(before: tuple[Iterable, Iterable], after: tuple[Iterable, Iterable], key: str, what: str) -> Claim:

@@ -19,6 +19,7 @@ from parity.runs import files, listing
 DEFAULT_COLUMNS = ("test_acc", "test_loss")  # without --y: accuracy above loss
 NOT_CURVES = ("seed", "seed_index", "step")
 FEW_POINTS = 25
+FEW_EVALUATIONS = 5  # fewer points than this are no curve: `parity plot --curves` says so
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,21 @@ def read(runs: list[Path]) -> list[Curves]:
     return [curves for _, curves in found]
 
 
+def too_few_evaluations(curves: list[Curves]) -> str | None:
+    """One warning line when a run has fewer than FEW_EVALUATIONS evaluations, naming the fewest and what to change."""
+    counts = {c.run: int(c.metrics.loc[c.metrics.step > 0, "step"].nunique()) for c in curves}
+    sparse = [run for run, n in counts.items() if n < FEW_EVALUATIONS]
+    if not sparse:
+        return None
+    run = min(sparse, key=counts.get)
+    config = files.read_json(run / files.CONFIG).get("config", {}) if (run / files.CONFIG).is_file() else {}
+    every, steps = config.get("eval_every"), config.get("steps")
+    how = f" (--eval-every {every:,} over {steps:,} steps)" if isinstance(every, int) and isinstance(steps, int) else ""
+    hint = f"--eval-every {max(1, steps // 20):,} or less" if isinstance(steps, int) else "a smaller --eval-every"
+    which = f"{run}: {counts[run]}" if len(curves) == 1 else f"{len(sparse)} of {len(curves)} runs, fewest {run}: {counts[run]}"
+    return f"warning: {which} evaluation(s){how}, too few for a curve; train with {hint} for about 20 points"
+
+
 def check_columns(curves: list[Curves], columns: list[str]) -> None:
     """Every --y must be a numeric metrics column of every run."""
     common = set.intersection(*(set(c.metrics.columns) for c in curves)) - set(NOT_CURVES)
@@ -67,6 +83,12 @@ def check_columns(curves: list[Curves], columns: list[str]) -> None:
             raise ConfigError(f"--y {name}: not a metrics column of every run; allowed: {allowed}")
         if not all(pd.api.types.is_numeric_dtype(c.metrics[name]) for c in curves):
             raise ConfigError(f"--y {name}: not a numeric column")
+
+
+def subtitle(curves: list[Curves]) -> str:
+    """(d, k) and the options the runs share (those that differ name the runs in the legend)."""
+    rows = listing.listing([c.run for c in curves])
+    return style.fixed_options(rows, shown=listing.varying_options(rows) if len(rows) > 1 else ())
 
 
 def plot_curves(curves: list[Curves], columns: list[str], logx: bool, logy: bool, out: Path) -> Path:
@@ -89,7 +111,10 @@ def plot_curves(curves: list[Curves], columns: list[str], logx: bool, logy: bool
         style.log_axis(bottom, "x") if logx else style.plain_numbers(bottom, "x")
         bottom.set_xlabel(style.label("step"))
         axes[0, 0].set_title("one thin line per seed, thick: median over seeds")
-        axes[0, 0].legend(loc="best")
+        fixed = subtitle(curves)
+        if fixed:
+            fig.suptitle(fixed, fontsize=9, x=0.02, ha="left")
+        style.legend_outside(axes[0, 0])
         fig.tight_layout()
     return style.save(fig, out)
 

@@ -22,8 +22,15 @@ def check_columns(frame: pd.DataFrame, x: str, y: str, hue: str | None) -> None:
     for flag, name in (("--x", x), ("--y", y), ("--hue", hue)):
         if name is not None and name not in frame.columns:
             raise ConfigError(f"{flag} {name}: not a results column; allowed: {', '.join(frame.columns)}")
-    if not pd.api.types.is_numeric_dtype(frame[y]) or pd.api.types.is_bool_dtype(frame[y]):
+    if not _numbers(frame[y]):
         raise ConfigError(f"--y {y}: not a numeric column")
+
+
+def _numbers(column: pd.Series) -> bool:
+    """Numbers, or none at all (steps_to_target when no seed reached the target is all None, an object column)."""
+    if pd.api.types.is_bool_dtype(column):
+        return False
+    return pd.api.types.is_numeric_dtype(column) or bool(column.isna().all())
 
 
 def spread(values: pd.Series) -> tuple[float, float, float]:
@@ -39,6 +46,7 @@ def plot(frame: pd.DataFrame, x: str, y: str, hue: str | None, logy: bool, out: 
     """Median line with a 25-75% band per hue value, seeds as dots; unreached seeds drawn at the budget."""
     plt = style.pyplot()
     check_columns(frame, x, y, hue)
+    frame = labels_only(frame, (x, hue)).assign(**{y: pd.to_numeric(frame[y], errors="coerce")})
     frame, ticks = _x_positions(frame, x)
     budget = float(frame["steps"].max()) if "steps" in frame.columns else np.nan
     fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
@@ -63,9 +71,22 @@ def plot(frame: pd.DataFrame, x: str, y: str, hue: str | None, logy: bool, out: 
         ax.set_xlabel(style.label(x))
         ax.set_ylabel(style.label(y))
         ax.set_title("median over seeds, 25-75% band, one dot per seed")
-        ax.legend()
+        subtitle = style.fixed_options(frame, shown=(x, hue))
+        if subtitle:
+            fig.suptitle(subtitle, fontsize=9, x=0.02, ha="left")  # which (d, k) and fixed options the figure shows
+        style.legend_outside(ax)
         fig.tight_layout()
     return style.save(fig, out)
+
+
+LABELS_ONLY = "labels only"  # the teacher step of a plain run (no teacher): the baseline, a group of its own
+
+
+def labels_only(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    """A plain run's teacher_step (None) as the group "labels only", rather than rows dropped or merged with `final`."""
+    if "teacher_step" not in columns or "teacher_step" not in frame.columns:
+        return frame
+    return frame.assign(teacher_step=frame["teacher_step"].astype(object).where(frame["teacher_step"].notna(), LABELS_ONLY))
 
 
 def _x_positions(frame: pd.DataFrame, x: str) -> tuple[pd.DataFrame, tuple[list, list]]:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from pathlib import Path
 
+from parity.config import FIELDS
 from parity.errors import ConfigError
 from parity.runs import files
 
@@ -85,6 +87,40 @@ RC = {
     "grid.linewidth": 0.6,
     "lines.linewidth": 1.6,
 }
+
+
+KEY_OPTIONS = ("d", "k", "width", "batch_size", "lr", "optimizer", "loss", "seeds")  # named in a subtitle even at their defaults
+
+
+def fixed_options(rows, shown=(), width: int = 100) -> str:
+    """A figure's subtitle: (d, k) and the other options that are constant across the plotted runs.
+
+    rows: one row per run or seed with an option per column (results, `parity runs`); shown: the
+    options on the axes or in the legend. An option other than KEY_OPTIONS is named only where it
+    differs from its default, so that the subtitle says what is special about these runs.
+    """
+    fixed: dict = {}
+    for name, f in FIELDS.items():
+        if name in shown or name not in rows.columns or name == "support":
+            continue
+        values = {None if v is None or v != v else str(v) for v in rows[name]}  # None and NaN: not applicable (no teacher)
+        if len(values) == 1 and None not in values and (name in KEY_OPTIONS or values != {str(f.default)}):
+            fixed[name] = next(iter(rows[name][rows[name].astype(str).isin(values)]))
+    head = f"(d, k) = ({fixed.pop('d')}, {fixed.pop('k')})" if "d" in fixed and "k" in fixed else ""
+    rest = [f"{name.replace('_', ' ')} {_value(v)}".replace(" ", "\u00a0") for name, v in fixed.items()]  # one option never splits
+    return textwrap.fill(", ".join(([head] if head else []) + rest), width).replace("\u00a0", " ")
+
+
+def _value(v) -> str:
+    if isinstance(v, bool) or type(v).__name__ == "bool_":  # numpy booleans from a results table too
+        return "on" if v else "off"
+    return number(v) if isinstance(v, (int, float)) else str(v)
+
+
+def legend_outside(ax, **kwargs) -> None:
+    """The legend beside the axes, never over the data (save() keeps it: bbox_inches='tight')."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kwargs)
 
 
 def label(column: str) -> str:

@@ -20,6 +20,7 @@ PROBE = "probe.parquet"  # `parity probe`'s table (parity/runs/probe.py)
 CHECKPOINTS = "checkpoints"  # saved parameters, a folder per step (parity/runs/checkpoints.py)
 INDEX = "index.json"  # in CHECKPOINTS: the complete steps, their accuracies and digests
 LOCK = ".lock"  # held by the one process that writes the run (parity/runs/outdir.py)
+SWEEP_MARK = ".parity-sweep"  # written into a sweep directory when a sweep creates it (parity/runs/outdir.py)
 
 
 TEMP_SUFFIX = ".tmp"

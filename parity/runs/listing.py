@@ -15,6 +15,7 @@ import pandas as pd
 from parity.config import FIELDS
 from parity.errors import ConfigError, CorruptFile
 from parity.runs import files
+from parity.teacher_spec import recorded
 
 STATUSES = ("finished", "resumable", "unfinished", "unreadable")
 OUTCOMES = ("status", "solved", "median_steps_to_target", "steps_trained", "wall_seconds", "created")  # never option names
@@ -52,7 +53,7 @@ def option_values(record: dict) -> dict:
 
     An option the run's config.json lacks (it predates the option) is None, not today's default.
     """
-    options = {name: record["config"].get(name) for name in FIELDS}
+    options = {name: recorded(record["config"]).get(name) for name in FIELDS}  # a plain run: no teacher step
     resolved = (record.get("resolved") or {}).get("support")
     if resolved is not None:
         options["support"] = resolved

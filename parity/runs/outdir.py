@@ -5,6 +5,9 @@ parity's config.json): of the same config (it resumes) or, with --overwrite, any
 Starting over removes only the files parity writes (OWNED), never anything else. A lock file
 inside the run (flock: released by the kernel when its holder dies, even by SIGKILL) keeps two
 processes from writing one run at once.
+
+A sweep directory follows the same rule: new, empty, or one a sweep made (files.SWEEP_MARK, written
+when the sweep creates it); never a folder of the user's or the package's own `parity/`.
 """
 
 from __future__ import annotations
@@ -35,14 +38,14 @@ def is_leftover(name: str) -> bool:
     return name == files.LOCK or name.startswith(".parity-write-test.") or (name.startswith(".") and name.endswith(files.TEMP_SUFFIX))
 
 
-def check_run_dir(out: Path, overwrite: bool, run_hash: str | None = None, flag: str = "--out", writable: bool = True) -> None:
+def check_run_dir(out: Path, overwrite: bool, run_hash: str | None = None, flag: str = "--out", writable: bool = True) -> bool:
     """Refuse, before any work, an --out that parity may not train into (one line naming it).
 
-    run_hash: the config about to be trained; an unfinished run of it resumes. writable: also try
-    a write where the run will be (last: it changes the directory's mtime).
+    run_hash: the config about to be trained; an unfinished run of it resumes, a finished one is
+    done: True is returned (nothing to train; the caller reports it, as `make` takes "done" for
+    success). writable: also try a write where the run will be (last: it changes the directory's mtime).
     """
-    out = Path(out)
-    files.check_path(out, flag)
+    out = _checked_path(out, flag)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{flag} {out}: exists and is not a directory")
     if (out / files.LOCK).is_dir():
@@ -50,7 +53,7 @@ def check_run_dir(out: Path, overwrite: bool, run_hash: str | None = None, flag:
     if not out.exists() or all(is_leftover(name) for name in _entries(out, flag)):
         if writable:
             files.check_writable(out, flag)
-        return
+        return False
     if not (out / files.CONFIG).exists():
         raise ConfigError(
             f"{flag} {out}: is not empty and holds no parity run (no {files.CONFIG}); parity trains into a new or empty directory, "
@@ -66,11 +69,56 @@ def check_run_dir(out: Path, overwrite: bool, run_hash: str | None = None, flag:
     if checkpoints.is_symlink() or (checkpoints.exists() and not checkpoints.is_dir()):
         raise ConfigError(f"{flag} {out}: {checkpoints} is not a directory of parity's (a file or a symbolic link)")
     if files.is_finished(out) and not overwrite:
-        raise ConfigError(f"{flag} {out}: holds a finished run; pass --overwrite or choose another directory")
+        if run_hash is not None and record["run_id"] == run_hash:
+            return True
+        other = "" if run_hash is None else " of a different config"
+        raise ConfigError(f"{flag} {out}: holds a finished run{other}; pass --overwrite or choose another directory")
     if not overwrite and run_hash is not None and record["run_id"] != run_hash:
         raise ConfigError(f"{flag} {out}: holds an unfinished run of a different config; pass --overwrite or choose another directory")
     if writable and not os.access(out, os.W_OK | os.X_OK):  # asked, not tried: a resume's later checks must find it unchanged
         raise ConfigError(f"{flag} {out}: cannot be written ({out} is not writable)")
+    return False
+
+
+def _checked_path(out: Path, flag: str) -> Path:
+    out = Path(out)
+    if str(out) == ".":  # also --out '' (Path('') is '.'): it would write into whatever folder the user is in
+        raise ConfigError(f"{flag} '.': names no new directory (an empty --out is the current one); give one, e.g. {flag} runs/mine")
+    files.check_path(out, flag)
+    return out
+
+
+def check_sweep_dir(root: Path, sweep_names: tuple[str, ...], flag: str = "--out") -> None:
+    """Refuse, before any work, a sweep directory that is not new, empty or made by a sweep (one line, nothing written).
+
+    sweep_names: what a sweep writes at its top (runs/, results.parquet, ...). A directory from before
+    files.SWEEP_MARK counts as a sweep's only if it holds nothing else and its runs/ holds only parity runs.
+    """
+    root = _checked_path(root, flag)
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"{flag} {root}: exists and is not a directory")
+    if not root.is_dir() or (root / files.SWEEP_MARK).is_file():
+        return
+    names = sorted(n for n in _entries(root, flag) if not is_leftover(n))
+    runs = root / sweep_names[0]
+    foreign = [n for n in names if n not in sweep_names]
+    if not foreign and runs.is_dir():
+        foreign = [f"{sweep_names[0]}/{n}" for n in sorted(_entries(runs, flag)) if not _is_run_or_empty(runs / n, flag)]
+    if foreign:
+        raise ConfigError(
+            f"{flag} {root}: is not empty and holds no sweep ({foreign[0]} is not a sweep's); a sweep writes into a new or empty directory, or resumes one it made"
+        )
+
+
+def _is_run_or_empty(path: Path, flag: str) -> bool:
+    if path.is_symlink() or not path.is_dir():
+        return False
+    return (path / files.CONFIG).is_file() or all(is_leftover(n) for n in _entries(path, flag))
+
+
+def mark_sweep(root: Path) -> None:
+    """Mark DIR as made by a sweep (before its first run), so that later sweeps may resume into it."""
+    (Path(root) / files.SWEEP_MARK).touch()
 
 
 def _entries(directory: Path, flag: str) -> list[str]:

@@ -12,10 +12,11 @@ from parity.data_plan import describe
 from parity.engine.loop import Checkpoint, SegmentReport, run_is_over, train
 from parity.engine.task import draw_support
 from parity.errors import Interrupted
-from parity.runs import files, outdir, parquet, provenance, resume
+from parity.runs import allocation, files, outdir, parquet, provenance, resume
 from parity.runs.hooks import run_hooks
 from parity.runs.summary import metrics_columns, summarize
 from parity.runs.teacher import prepare
+from parity.teacher_spec import recorded
 
 FLUSH_SECONDS = 10.0  # how often partial metrics reach disk during a long run
 
@@ -25,7 +26,7 @@ def config_record(cfg: TrainConfig) -> dict:
     return {
         "command": "train",
         "run_id": cfg.run_hash,
-        "config": cfg.to_dict(),
+        "config": recorded(cfg.to_dict()),  # a plain run records no teacher step
         "resolved": {"support": draw_support(cfg).tolist(), "warmup_steps": cfg.resolved_warmup_steps, "n_out": cfg.n_out, "data": describe(cfg)},
         "versions": provenance.versions(),
         "git_commit": provenance.git_commit(),
@@ -90,6 +91,10 @@ def run_train(
 
     try:
         result = train(cfg, after_segment, hooks.engine, hooks.extra_ends, hooks.problem_for, start, columns=hooks.columns)
+    except Exception as err:
+        if allocation.is_allocation_failure(err):  # one line naming what did not fit, not XLA's traceback
+            raise allocation.explain(err, cfg, out) from None
+        raise
     finally:
         hooks.close()  # orbax's checkpoint manager, also when the run stops early (a signal, a full disk)
     summary = summarize(result)

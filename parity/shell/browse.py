@@ -19,7 +19,7 @@ from parity.analysis import curves, plot, style
 from parity.config import ConfigError
 from parity.runs import files, listing
 from parity.runs.listing import find_runs
-from parity.shell.render import new_table, out_console, show
+from parity.shell.render import err_console, new_table, out_console, show
 from parity.shell.sweep_render import grouped_table
 from parity.sweeps import points, results
 
@@ -172,6 +172,9 @@ def _plot_curves(paths: list[Path], y: str | None, logx: bool, logy: bool, out: 
     curves.check_columns(found, columns)
     out = out or _default_out(paths, f"curves-{y}.png" if y else "curves.png")
     files.check_out_file(out, "--out")
+    few = curves.too_few_evaluations(found)
+    if few:
+        err_console.print(escape(few), soft_wrap=True)
     out_console.print(f"wrote {escape(str(curves.plot_curves(found, columns, logx, logy, out)))}")
 
 

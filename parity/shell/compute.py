@@ -12,7 +12,7 @@ from pathlib import Path
 from parity.config import TrainConfig
 from parity.engine import devices
 from parity.errors import Interrupted
-from parity.runs import files, outdir, parquet, probe
+from parity.runs import auto_notes, files, outdir, parquet, probe
 from parity.runs.runner import run_train
 from parity.runs.saved import SavedRun
 from parity.runs.student import from_teacher
@@ -28,7 +28,8 @@ def train(cfg: TrainConfig, out: Path, overwrite: bool, json: bool, teacher=None
 
     devices.enable_compilation_cache()
     with signals.stop_on_signals() as stop, outdir.exclusive(out):
-        outdir.check_run_dir(out, overwrite, cfg.run_hash)  # again, now that no other process can change it
+        if outdir.check_run_dir(out, overwrite, cfg.run_hash):  # again, now that no other process can change it
+            return render.already_finished(out, as_json=json)  # the same command on a finished run: done, its summary again
         try:
             with render.TrainProgress(cfg, quiet=json) as progress:
                 summary = run_train(cfg, out, on_segment=progress.on_segment, fresh=overwrite, teacher=teacher, should_stop=stop, on_resume=resuming)
@@ -42,8 +43,8 @@ def distill(values: dict, out: Path | None, overwrite: bool, json: bool) -> None
     """The student's config from the teacher's run, the teacher's checkpoints loaded and checked, then `train`."""
     cfg, record = from_teacher(values)
     teacher = prepare(cfg, record)
-    if teacher.auto:  # which checkpoint `auto` chose and why (config.json keeps the whole record)
-        print(f"--teacher-step auto: teacher seed {cfg.teacher_seed}, {teacher.auto['reason']}", file=sys.stderr)
+    for line in auto_notes.lines(cfg, teacher.auto):  # which checkpoint `auto` chose and why (config.json keeps the whole record)
+        print(line, file=sys.stderr)
     options.check_memory(cfg, teacher)
     out = options.resolve_out(cfg, out, overwrite, reads=(teacher.saved.run, "teacher run"))
     if not teacher.finished:

@@ -31,6 +31,8 @@ def _option(name: str, as_list: bool = False) -> P:
     panel = meta["group"].capitalize() or None
     if as_list:  # `parity sweep`: every option takes a comma list; None means "not given"
         sep = "values separated by ';'" if name in SEMICOLON_LISTS else "comma list"
+        if isinstance(f.default, bool):  # parity/shell/switches.py
+            sep += f"; {flag_of(name)} alone is true, {flags[0].split('/')[1] if '/' in flags[0] else '--no-' + flag_of(name)[2:]} false"
         option = typer.Option(None, *flags, help=f"{help_text} ({sep}; default {f.default})", rich_help_panel=panel)
         annotation = Optional[str]
     elif isinstance(f.default, bool):
@@ -159,4 +161,7 @@ def machine_memory() -> int:
 def check_memory(cfg: TrainConfig, teacher=None, where: str = "") -> None:
     """Refuse, before any work, a run whose arrays cannot fit in this machine's memory (one line naming the options)."""
     teacher_cfg, n = (teacher.cfg, len(teacher.params)) if teacher is not None else (None, 0)
-    memory.check(cfg, machine_memory(), teacher_cfg, n, where)
+    limit, name, left = machine_memory(), "this machine", memory.address_space_left()
+    if left is not None and left < limit:  # `ulimit -v`: allocations past it fail inside XLA
+        limit, name = left, "address space left under this process's limit (ulimit -v)"
+    memory.check(cfg, limit, teacher_cfg, n, where, name)

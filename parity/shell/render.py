@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from parity.config import TrainConfig
+from parity.runs import files
 
 UNBOUNDED = 100_000  # the width of a file, pipe or CI log: every line printed whole
 
@@ -187,6 +188,12 @@ def finish(summary: dict, out: Path, as_json: bool) -> None:
         sys.stdout.write(json.dumps({**summary, "out": str(Path(out).absolute())}) + "\n")
         return
     show(summary_table(summary, f"support {summary['support']}"), [*summary_notes(summary), f"results in [bold]{escape(str(out))}[/bold]"])
+
+
+def already_finished(out: Path, as_json: bool) -> None:
+    """The same command on a finished run: one line on stderr, then its summary as the run printed it (--overwrite starts over)."""
+    err_console.print(escape(f"--out {out}: already finished; its summary follows (--overwrite trains it again)"), soft_wrap=True)
+    finish(files.read_json(Path(out) / files.SUMMARY), out, as_json)
 
 
 def warn_untrained_teacher(teacher, target_acc: float) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from parity.runs import files
+from parity.runs import auto_notes, files
 from parity.runs.listing import status
 from parity.shell import signals
 from parity.shell.browse import show_results
@@ -43,6 +43,8 @@ def run(sweep, out: Path, workers: int | None, slurm, stop=None) -> int:
     results.parquet is rebuilt, and the exit code is 128 + the signal's number.
     """
     todo = points.check_before_run(sweep, out)  # DIR and every grid point's directory
+    for line in auto_notes.for_points(todo):  # what --teacher-step auto chose for each point, as parity distill prints it
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
     for point in todo if slurm is None else ():  # SLURM's machines are not this one
         check_memory(point.cfg, where=f"{point.label}: ")
     files.check_writable(out, "--out")  # last: it tries a write

@@ -101,16 +101,23 @@ GROUP_NOTE = "unsolved seeds count as slower than any solved one; '>N': fewer th
 def grouped_table(table: pd.DataFrame, title: str) -> tuple[Table, list[str]]:
     """The grouped results: one row per combination of swept options, and the note under it."""
     keys = [c for c in table.columns if c not in results.GROUP_STATS]
-    out = new_table(escape(title), keys + ["runs", "seeds", "solved", "median steps_to_target", "median samples_seen"])
+    out = new_table(escape(title), keys + ["runs", "seeds", "solved", "median steps_to_target", "median samples_to_target"])
     for row in table.itertuples(index=False):
         row = row._asdict()
-        median = row["median_steps_to_target"]
         out.add_row(
             *(escape(str(row[k])) for k in keys),
             str(row["n_runs"]),
             str(row["n_seeds"]),
             f"{row['solved']}/{row['n_seeds']}",
-            f">{row['budget']:,}" if math.isinf(median) else f"{median:,.0f}",
-            f"{row['median_samples_seen']:,.0f}",
+            _more_than(row, "median_steps_to_target", "budget"),
+            _more_than(row, "median_samples_to_target", "budget_samples"),
         )
     return out, [GROUP_NOTE]
+
+
+def _more_than(row: dict, median: str, budget: str) -> str:
+    """A median, or '>budget' when fewer than half the seeds reached the target (the median is infinite)."""
+    value = row.get(median, math.nan)
+    if value is None or math.isnan(value):  # a table from before the column: nothing to show
+        return "-"
+    return f">{row[budget]:,}" if math.isinf(value) else f"{value:,.0f}"

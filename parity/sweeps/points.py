@@ -8,7 +8,6 @@ two sweeps, or a sweep and a `parity train`, from running one point at once.
 from __future__ import annotations
 
 import importlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -54,21 +53,13 @@ SWEEP_LEFTOVERS = ("slurm", results.LOCK)  # besides runs/ and results.parquet: 
 
 
 def check_sweep_dir(root: Path, flag: str = "--out") -> None:
-    """Refuse, before any work, a sweep directory that is not new, empty or a sweep's (runs/, results.parquet).
+    """Refuse, before any work, a sweep directory that is not new, empty or made by a sweep (the rule: parity/runs/outdir.py).
 
     Whether it can be written is the caller's last check (a test write changes the directory's mtime).
     """
-    root = Path(root)
-    files.check_path(root, flag)
-    if root.exists() and not root.is_dir():
-        raise ConfigError(f"{flag} {root}: exists and is not a directory")
-    if root.is_dir():
-        names = [n for n in os.listdir(root) if not outdir.is_leftover(n) and n not in SWEEP_LEFTOVERS]
-        if names and results.RUNS not in names and results.RESULTS not in names:
-            raise ConfigError(
-                f"{flag} {root}: is not empty and holds no sweep (no {results.RUNS}/ or {results.RESULTS}); a sweep writes into a new or empty directory or resumes its own"
-            )
-        check_layout(root, f"{flag} {root}")
+    outdir.check_sweep_dir(root, (results.RUNS, results.RESULTS, *SWEEP_LEFTOVERS, files.SWEEP_MARK), flag)
+    if Path(root).is_dir():
+        check_layout(Path(root), f"{flag} {root}")
 
 
 def check_layout(root: Path, label: str) -> None:
@@ -90,9 +81,9 @@ def check_export(path: Path, root: Path, flag: str) -> None:
 
 def check_before_run(sweep: Sweep, root: Path) -> list[Point]:
     """Everything about DIR and the grid points' directories, before anything is launched; returns the points to run."""
+    check_sweep_dir(root)  # first: a folder no sweep made is not read as one
     if (Path(root) / results.RUNS).is_dir():
         results.gather(root)  # a damaged finished run is named now
-    check_sweep_dir(root)
     todo = unfinished(points(sweep, root))
     check_points(todo)
     return todo

@@ -18,6 +18,7 @@ from parity.config import FIELDS
 from parity.runs import files, parquet
 from parity.runs.listing import varying_options
 from parity.stats import median_steps
+from parity.teacher_spec import recorded
 
 RUNS = "runs"
 RESULTS = "results.parquet"
@@ -34,7 +35,17 @@ def outcome_column(key: str) -> str:
     return f"{key}_trained" if key in FIELDS and key not in RESOLVED else key
 
 
-GROUP_STATS = ("n_runs", "n_seeds", "solved", "solved_fraction", "median_steps_to_target", "median_samples_seen", "budget")
+GROUP_STATS = (
+    "n_runs",
+    "n_seeds",
+    "solved",
+    "solved_fraction",
+    "median_steps_to_target",
+    "median_samples_seen",
+    "budget",
+    "median_samples_to_target",  # steps to target x batch: what a run cost to solve (samples_seen moves with --eval-every)
+    "budget_samples",
+)
 
 
 def run_rows(run: Path) -> list[dict]:
@@ -46,7 +57,7 @@ def run_rows(run: Path) -> list[dict]:
     record, summary = files.read_json(run / files.CONFIG), files.read_json(run / files.SUMMARY)
     try:
         seeds = list(summary["seeds"])
-        shared = {"run_id": record["run_id"], "command": record["command"], **record["config"]}
+        shared = {"run_id": record["run_id"], "command": record["command"], **recorded(record["config"])}  # also runs from before
     except (KeyError, TypeError) as err:
         raise files.CorruptFile(
             f"{run}: config.json or summary.json is not a parity run's ({type(err).__name__}: {err}); delete {run} to run it again"
@@ -129,9 +140,18 @@ def grouped(frame: pd.DataFrame) -> pd.DataFrame:
                 "median_steps_to_target": median_steps(stt),
                 "median_samples_seen": float(np.median(part["samples_seen"])),
                 "budget": int(part["steps"].max()),
+                "median_samples_to_target": median_steps(_samples_to_target(part, stt)),
+                "budget_samples": int((part["steps"] * part["batch_size"]).max()),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _samples_to_target(part: pd.DataFrame, steps_to_target: pd.Series) -> pd.Series:
+    """Per seed, samples until the target (summary.json's samples_to_target; steps x batch for runs that predate it)."""
+    if "samples_to_target" in part:
+        return pd.to_numeric(part["samples_to_target"], errors="coerce")
+    return steps_to_target * part["batch_size"]
 
 
 def read(root: Path) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from parity.engine import devices
+from parity.runs import outdir
 from parity.sweeps import results
 from parity.sweeps.grid import Sweep
 from parity.sweeps.local import run_local
@@ -47,6 +48,7 @@ def run_sweep(
                 shutil.rmtree(missing[-1], ignore_errors=True)  # the directories made for it
             raise
     root.mkdir(parents=True, exist_ok=True)
+    outdir.mark_sweep(root)  # made by a sweep: later sweeps may resume into it
     results.mark(root)  # a sweep directory from now on: `parity results DIR` rewrites its results.parquet
     try:
         with progress_for(len(todo), len(everything) - len(todo), len(everything)) as progress:
