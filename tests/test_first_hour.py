@@ -13,9 +13,10 @@ from conftest import flags
 from parity import teacher_spec
 from parity.analysis import plot as plots
 from parity.analysis import style
-from parity.config import TrainConfig, from_mapping
+from parity.config import TrainConfig
 from parity.shell import switches
 from parity.sweeps import points, results
+from parity.validate import from_mapping
 
 TINY = flags(d=10, k=2, width=8, seeds=2, steps=200, eval_every=100, test_size=128)
 

@@ -90,7 +90,15 @@ def run_train(
             raise Interrupted(report.step, cfg.steps)
 
     try:
-        result = train(cfg, after_segment, hooks.engine, hooks.extra_ends, hooks.problem_for, start, columns=hooks.columns)
+        result = train(
+            cfg,
+            on_segment=after_segment,
+            engine=hooks.engine,
+            extra_ends=hooks.extra_ends,
+            problem_for=hooks.problem_for,
+            resume=start,
+            columns=hooks.columns,
+        )
     except Exception as err:
         if allocation.is_allocation_failure(err):  # one line naming what did not fit, not XLA's traceback
             raise allocation.explain(err, cfg, out) from None
