@@ -1,28 +1,21 @@
 """REPORT.md, claims.json and the figures from the results files that experiments/reproduce.py's commands wrote.
 
 Reads only results files with pandas and draws with matplotlib; never imports the trainer. Every
-verdict comes from parity.analysis.claims* computed from these files; the sections live in
-report_barak.py, report_barak_finite.py, report_panigrahi.py and report_liu.py.
+verdict comes from a paper's claims.py (on parity/analysis/claims.py's rules) computed from these files;
+the sections live in each paper folder's report.py (its SECTIONS).
 """
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime, timezone
 from pathlib import Path
 
-import report_barak
-import report_barak_finite
-import report_liu
-import report_panigrahi
-from presets import EXPERIMENTS, header
+from presets import EXPERIMENTS, PAPERS, header
 
 from parity.runs.files import atomic_write_bytes, write_json
 
-SECTIONS = {  # experiment number -> the section builders (each: dirs, figures folder -> Section)
-    "1": [report_barak.section, report_barak_finite.section],
-    "2": [report_panigrahi.section],
-    "3": [report_liu.section],
-}
+SECTIONS = {number: importlib.import_module(f"{name}.report").SECTIONS for number, name in PAPERS.items()}  # each: dirs, figures -> Section
 CLAIMS = "claims.json"  # beside REPORT.md: every claim's key, source and verdict (quick and full are compared on it)
 
 
@@ -57,7 +50,7 @@ def write(mode: str, dirs: dict[str, Path], steps, timings: dict, info: dict, ta
         tried = [f"- `{p.name}`: {header(p)['# Tried:'][0]}" for p in files if "# Tried:" in header(p)]
         body += [f"## {number}. {title}", "", "Questions (from the presets):", "", *questions, ""]
         body += ["What was tried while choosing the presets (their `# Tried:` notes):", "", *tried, ""] if tried else []
-        body += [f"Commands ({mode}), from `experiments/papers/`:", "", "```", *[s.text for s in mine], "```", "", *lines, "Claims:", ""]
+        body += [f"Commands ({mode}), from `experiments/{PAPERS[number]}/`:", "", "```", *[s.text for s in mine], "```", "", *lines, "Claims:", ""]
         body += [f"- {claim.line()}" for claim in found] + [""]
         verdicts += [(number, claim) for claim in found]
     escape = lambda text: text.replace("|", "\\|")
@@ -66,7 +59,7 @@ def write(mode: str, dirs: dict[str, Path], steps, timings: dict, info: dict, ta
         "",
         f"Written by `make reproduce{' QUICK=1' if mode == 'quick' else ''}` (the {mode} version) on "
         f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC from runs of commit {info.get('git_commit')}. Every verdict below is "
-        "computed from the results files by `parity/analysis/claims*.py`; none is written by hand. Numbers are medians over "
+        "computed from the results files by each paper's `experiments/<paper>/claims.py`; none is written by hand. Numbers are medians over "
         "seeds with their interquartile range (IQR); a seed that never reached the target counts as slower than any "
         "that did. Each claim names its source and tests the quantity the paper states; bootstrap rules resample the seeds.",
         "",

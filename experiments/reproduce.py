@@ -1,4 +1,4 @@
-"""`make reproduce [QUICK=1]`: run the presets in experiments/papers/ through the public CLI, then write the report.
+"""`make reproduce [QUICK=1]`: run the presets in the paper folders experiments/<paper>/ through the public CLI, then write the report.
 
 Question: do the field's three findings (README "Reproducing the papers") hold at laptop scale?
 Command:  python experiments/reproduce.py [--quick]      (what `make reproduce [QUICK=1]` runs)
@@ -6,7 +6,7 @@ Runtime:  full at most 12 minutes on 2 idle CPU cores, quick at most 4 (the meas
 Expected: reports/REPORT.md (full) or reports/quick/REPORT.md (quick) with figures and one computed verdict per claim,
           and claims.json beside it; the quick version checks that it agrees with the committed full one.
 
-The presets are the plan: each file's `# Command:` lines (full) or `# Quick:` lines (quick; a preset without them is full only) are run in
+The presets (experiments/barak/, panigrahi/, liu/, ...: presets.py) are the plan: each file's `# Command:` lines (full) or `# Quick:` lines (quick; a preset without them is full only) are run in
 order, files in name order, with `parity` replaced by this environment's executable. Finished work is
 skipped: sweeps resume by themselves, a `parity train --out DIR` whose DIR/summary.json exists and a
 `parity probe RUN` whose RUN/probe.parquet exists are not run again (nothing is ever --overwrite'n).

@@ -1,11 +1,16 @@
-"""parity/analysis/claims_barak*.py on hand-made tables: each of Barak et al.'s claims holds where it should and fails where it should not."""
+"""experiments/barak/claims*.py on hand-made tables: each of Barak et al.'s claims holds where it should and fails where it should not."""
+
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from parity.analysis import claims_barak as B
-from parity.analysis import claims_barak_finite as F
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments"))  # the paper folders are packages there
+
+from barak import claims as B  # noqa: E402
+from barak import claims_finite as F  # noqa: E402
 
 NAN = float("nan")
 

@@ -1,9 +1,14 @@
-"""parity/analysis/claims_liu.py on hand-made numbers: each claim holds where it should and fails where it should not."""
+"""experiments/liu/claims.py on hand-made numbers: each claim holds where it should and fails where it should not."""
+
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from parity.analysis import claims_liu as L
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments"))  # the paper folders are packages there
+
+from liu import claims as L  # noqa: E402
 
 rng = np.random.default_rng(3)
 FRESH = 1_000_000 * (1 + 0.2 * rng.standard_normal(16))

@@ -1,9 +1,14 @@
-"""parity/analysis/claims_panigrahi.py on hand-made tables: each claim holds where it should and fails where it should not."""
+"""experiments/panigrahi/claims.py on hand-made tables: each claim holds where it should and fails where it should not."""
+
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from parity.analysis import claims_panigrahi as P
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments"))  # the paper folders are packages there
+
+from panigrahi import claims as P  # noqa: E402
 
 NAN = float("nan")
 

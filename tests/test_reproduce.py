@@ -1,4 +1,4 @@
-"""`make reproduce`: the plan is what the presets in experiments/papers/ say, valid, and smaller when quick."""
+"""`make reproduce`: the plan is what the presets in the paper folders experiments/<paper>/ say, valid, and smaller when quick."""
 
 import json
 import re

@@ -4,8 +4,8 @@ Each claim returns a `Claim`: a stable key (the same claim in the quick and the 
 its source (paper, figure or section), what is claimed, the measured numbers (medians and spread
 over seeds) and whether it holds, so that a report never writes a verdict by hand. A seed that
 never reached the target counts as slower than any seed that did (+inf steps), as in
-`parity results`. The papers' own claims live in claims_barak.py, claims_panigrahi.py and
-claims_liu.py.
+`parity results`. The papers' own claims live in their folders, experiments/<paper>/claims.py (barak, panigrahi,
+liu, ...).
 """
 
 from __future__ import annotations

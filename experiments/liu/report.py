@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from report_common import Section, figure, plain_log_y, pow2, present, pyplot, results, run_metrics, save, table
 
-from parity.analysis import claims_liu as L
+from liu import claims as L
 from parity.analysis.claims import median, spread
 from parity.stats import quartiles
 
@@ -170,3 +170,6 @@ def full_batch(sweep: Path) -> Section:
     ]
     small, large = (rows[rows.pool_size == n] for n in (sizes[0], sizes[-1]))
     return Section(lines, [L.claim_full_batch_compute(large, small, (int(sizes[0]), int(sizes[-1])), lr)])
+
+
+SECTIONS = [section]  # what report.py builds for this paper, in order

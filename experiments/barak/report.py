@@ -1,6 +1,6 @@
 """Section 1 of the report, Barak et al. 2022: scaling against their Fig. 2, width, hidden progress, the single neuron.
 
-Grokking and label noise are in report_barak_finite.py.
+Grokking and label noise are in report_finite.py.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 from report_common import Section, figure, present, pyplot, results, run_metrics, save, seed_curves, table
 
-from parity.analysis import claims_barak as B
+from barak import claims as B
+from barak import report_finite
 from parity.analysis.claims import CHANCE, median, number
 from parity.stats import quartiles
 
@@ -176,3 +177,6 @@ def section(dirs: dict[str, Path], out: Path) -> Section:
     lines += figure("the best neuron's support margin", figure_single_neuron(large[0], titles[1], out))
     found.append(B.claim_neuron_leads(large[0], int(true.width), int(true.batch_size)))
     return Section(lines, found)
+
+
+SECTIONS = [section, report_finite.section]  # what report.py builds for this paper, in order

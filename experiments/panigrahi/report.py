@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from report_common import Section, checkpoint_accuracy, figure, pyplot, results, run_config, run_metrics, save, table
 
-from parity.analysis import claims_panigrahi as P
+from panigrahi import claims as P
 from parity.analysis.claims import CHANCE, spread
 
 ORDER = ["labels", "final", "progressive", "mid", "before", "after"]
@@ -127,3 +127,6 @@ def section(dirs: dict[str, Path], out: Path) -> Section:
                 found.append(P.claim_only_mid_helps(steps_of("mid"), steps_of(arm), f"panigrahi-mid-beats-{arm}", f"{arm}-transition"))
     found += [P.claim_degree1_spike(probe), P.claim_degree1_collapses(probe)]
     return Section(lines, found)
+
+
+SECTIONS = [section]  # what report.py builds for this paper, in order

@@ -2,7 +2,7 @@
 
 Scaling (Fig. 2), width (Fig. 4, 14), hidden progress against a random-label control (Fig. 3) and the
 single-neuron view (support weights overtake the others); grokking and label noise are in
-claims_barak_finite.py.
+claims_finite.py.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from barak.claims import PAPER, _range
 from parity.analysis.claims import Claim, claim_all_reach, median, spread
-from parity.analysis.claims_barak import PAPER, _range
 
 
 # ----- finite samples and weight decay (App. C.5, Fig. 15); label noise (Fig. 16) -----
