@@ -13,6 +13,7 @@ from pathlib import Path
 
 from presets import EXPERIMENTS, PAPERS, header
 
+from parity.analysis.decision import FAMILY
 from parity.runs.files import atomic_write_bytes, write_json
 
 SECTIONS = {number: importlib.import_module(f"{name}.report").SECTIONS for number, name in PAPERS.items()}  # each: dirs, figures -> Section
@@ -20,10 +21,13 @@ CLAIMS = "claims.json"  # beside REPORT.md: every claim's key, source and verdic
 
 
 def compare(quick: list[dict], full: list[dict]) -> tuple[list[str], list[str]]:
-    """(keys the two versions share, those whose verdicts differ)."""
+    """(keys the two versions share, those decided in both whose verdicts differ: UNDECIDED in either is no disagreement)."""
     verdicts = {c["key"]: c["verdict"] for c in full}
     shared = [c["key"] for c in quick if c["key"] in verdicts]
-    return shared, [c["key"] for c in quick if c["key"] in verdicts and verdicts[c["key"]] != c["verdict"]]
+    decided = lambda a, b: "UNDECIDED" not in (a, b)
+    return shared, [
+        c["key"] for c in quick if c["key"] in verdicts and decided(verdicts[c["key"]], c["verdict"]) and verdicts[c["key"]] != c["verdict"]
+    ]
 
 
 def write(mode: str, dirs: dict[str, Path], steps, timings: dict, info: dict, target: Path) -> Path:
@@ -61,13 +65,25 @@ def write(mode: str, dirs: dict[str, Path], steps, timings: dict, info: dict, ta
         f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC from runs of commit {info.get('git_commit')}. Every verdict below is "
         "computed from the results files by each paper's `experiments/<paper>/claims.py`; none is written by hand. Numbers are medians over "
         "seeds with their interquartile range (IQR); a seed that never reached the target counts as slower than any "
-        "that did. Each claim names its source and tests the quantity the paper states; bootstrap rules resample the seeds.",
+        "that did. Each claim names its source and tests the quantity the paper states.",
         "",
         "## Claims",
         "",
-        "| # | claim (key) | source | verdict |",
-        "|---|---|---|---|",
-        *[f"| {n} | {escape(c.text)} (`{c.key}`) | {escape(c.source)} | **{c.verdict}** |" for n, c in verdicts],
+        "One rule decides every claim (`parity/analysis/decision.py`): an effect (named in each row) with its 95% interval "
+        "over seeds (bootstrap; for students, teachers and then each teacher's students; exact binomial for shares), and a "
+        "margin stated before the data. **HOLDS**: the whole interval lies on the claimed side of the margin; **DOES NOT HOLD**: "
+        "it lies on the other side; **UNDECIDED**: it straddles the margin, with the seeds per arm that would likely decide it. "
+        f"Multiplicity: at the margin each verdict is wrong with probability at most 2.5%, so among these {len(verdicts)} claims at most "
+        f"{0.025 * len(verdicts):.1f} wrong verdicts are expected; the last column repeats the decision on Bonferroni intervals "
+        f"(level 1 - 0.05 / {FAMILY}: at most a 5% chance of any wrong verdict among up to {FAMILY} claims).",
+        "",
+        "| # | claim (key) | source | effect: estimate (95% interval; claimed side of the margin) | verdict | family-wise |",
+        "|---|---|---|---|---|---|",
+        *[
+            f"| {n} | {escape(c.text)} (`{c.key}`) | {escape(c.source)} | {escape(c.effect)}: {escape(c.interval_text())} | **{c.verdict}** | "
+            f"{c.decision.family_verdict if c.decision else 'UNDECIDED'} |"
+            for n, c in verdicts
+        ],
         "",
         "## Machine and wall times",
         "",
@@ -86,10 +102,9 @@ def write(mode: str, dirs: dict[str, Path], steps, timings: dict, info: dict, ta
         f"last invocation, which took {_seconds(info.get('wall_seconds', 0))} ({_seconds(info.get('cpu_seconds', 0))} of CPU time in its commands).",
         "",
     ]
-    write_json(
-        target / CLAIMS,
-        [{"key": c.key, "experiment": n, "source": c.source, "text": c.text, "verdict": c.verdict, "measured": c.measured} for n, c in verdicts],
-    )
+    if len(verdicts) > FAMILY:
+        raise ValueError(f"{len(verdicts)} claims: more than the {FAMILY} the family-wise level was set for (parity/analysis/decision.py)")
+    write_json(target / CLAIMS, [{"experiment": n, **c.record()} for n, c in verdicts])
     path = target / "REPORT.md"
     atomic_write_bytes(path, "\n".join(head + body).encode())
     return path

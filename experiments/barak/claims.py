@@ -1,6 +1,6 @@
 """Barak et al. 2022 ("Hidden progress in deep learning"): the claims on results tables (pure pandas, numpy).
 
-Scaling (Fig. 2), width (Fig. 4, 14), hidden progress against a random-label control (Fig. 3) and the
+Scaling and no early successes (Fig. 2), width (Fig. 4, 14), hidden progress against a random-label control (Fig. 3) and the
 single-neuron view (support weights overtake the others); grokking and label noise are in
 claims_finite.py.
 """
@@ -12,7 +12,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from parity.analysis.claims import CHANCE, Claim, median, resampled_medians, share_above_one
+from parity.analysis.claims import Claim, claim_statistic, median
 from parity.stats import as_steps
 
 PAPER = "Barak et al. 2022"
@@ -56,32 +56,45 @@ def scaling_exponents(rows: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> 
         ds = sorted(part["d"].unique())
         per_d = [as_steps(part.loc[part["d"] == d, "steps_to_target"]) for d in ds]
         medians = [median(v) for v in per_d]
-        resampled_BxD = np.stack([resampled_medians(v, n_boot, rng) for v in per_d], axis=1)
+        resampled_BxD = np.stack([np.median(v[rng.integers(0, v.size, (n_boot, v.size))], axis=1) for v in per_d], axis=1)
         boot = fit_exponents(ds, resampled_BxD)
         finite = boot[np.isfinite(boot)]
-        low, high = np.percentile(finite, [5, 95]) if finite.size else (np.nan, np.nan)
+        low, high = np.percentile(finite, [2.5, 97.5]) if finite.size else (np.nan, np.nan)
         out.append({"k": int(k), "exponent": fit_exponent(ds, medians), "low": low, "high": high, "d": ds, "median": medians, "boot": boot})
     return pd.DataFrame(out)
 
 
-def claim_exponent_grows(rows: pd.DataFrame, width: int, confidence: float = 0.9) -> Claim:
-    """The fitted exponent increases with k, for the medians and in >= `confidence` of the bootstrap."""
-    ex = scaling_exponents(rows)
-    values = ex["exponent"].to_numpy()
-    boot = np.stack(ex["boot"].to_numpy())  # k x n_boot
-    ordered = np.all(np.diff(boot, axis=0) > 0, axis=0).mean() if len(ex) > 1 else np.nan
-    parts = [
-        f"k={k}: {e:.2f} ({lo:.2f}-{hi:.2f}; Fig. 2: {FIG2_SLOPES.get(k, float('nan')):.2f})"
-        for k, e, lo, hi in ex[["k", "exponent", "low", "high"]].itertuples(index=False)
-    ]
-    holds = None if np.isnan(values).any() or len(values) < 2 else bool(np.all(np.diff(values) > 0) and ordered >= confidence)
-    ds = sorted(rows["d"].unique())
-    return Claim(
-        f"barak-slope-grows-w{width}",
-        f"{PAPER}, Fig. 2 (right), Sec. 3",
-        f"t_c grows like d^Theta(k): the log-log slope of median steps to 99% against d (d = {ds[0]}-{ds[-1]}) increases with k (width {width})",
-        "slopes (90% bootstrap) " + "; ".join(parts) + f"; order k=2 < 3 < 4 in {ordered:.0%} of resamples (needed: {confidence:.0%})",
-        holds,
+def _slopes_BxK(d: list, medians_BxKD: np.ndarray) -> np.ndarray:
+    """Least-squares slopes of log(median) against log(d), per resample row and k (medians: B x K x D)."""
+    x = np.log(np.asarray(d, float))
+    xc = x - x.mean()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = np.log(medians_BxKD)
+    return (y - y.mean(axis=2, keepdims=True)) @ xc / (xc @ xc)
+
+
+def claim_exponent_grows(rows: pd.DataFrame, width: int) -> Claim:
+    """The slope grows with k: the smallest step between consecutive k's slopes, its interval over seeds, above 0."""
+    ex = scaling_exponents(rows, n_boot=0)
+    ks, ds = sorted(rows["k"].unique()), sorted(rows["d"].unique())
+    groups = [as_steps(rows.loc[(rows.k == k) & (rows.d == d), "steps_to_target"]) for k in ks for d in ds]
+
+    def smallest_step(*resampled):
+        medians = np.stack([np.median(r, axis=1) for r in resampled], axis=1).reshape(-1, len(ks), len(ds))
+        slopes = _slopes_BxK(ds, medians)
+        return np.nanmin(np.diff(slopes, axis=1), axis=1) if len(ks) > 1 else np.full(len(slopes), np.nan)
+
+    parts = [f"k={k}: {e:.2f} (Fig. 2: {FIG2_SLOPES.get(k, float('nan')):.2f})" for k, e in ex[["k", "exponent"]].itertuples(index=False)]
+    return claim_statistic(
+        groups,
+        smallest_step,
+        key=f"barak-slope-grows-w{width}",
+        source=f"{PAPER}, Fig. 2 (right), Sec. 3",
+        text=f"t_c grows like d^Theta(k): the log-log slope of median steps to 99% against d (d = {ds[0]}-{ds[-1]}) increases with k (width {width})",
+        margin=0.0,
+        side="above",
+        effect="smallest increase of the slope from one k to the next",
+        measured="slopes " + "; ".join(parts),
     )
 
 
@@ -99,145 +112,85 @@ def width_points(narrow: pd.DataFrame, wide: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _width_groups(narrow: pd.DataFrame, wide: pd.DataFrame) -> tuple[list, list]:
+    points = [(k, d) for (k, d), _ in narrow.groupby(["k", "d"]) if ((wide.k == k) & (wide.d == d)).any()]
+    pick = lambda rows, k, d: as_steps(rows.loc[(rows.k == k) & (rows.d == d), "steps_to_target"])
+    return points, [pick(narrow, k, d) for k, d in points] + [pick(wide, k, d) for k, d in points]
+
+
 def claim_no_parallel_speedup(narrow: pd.DataFrame, wide: pd.DataFrame, widths: tuple[int, int], limit: float = 2.0) -> Claim:
-    """At every (d, k) point the wider net needs at least 1/limit of the narrow one's median steps."""
-    points = width_points(narrow, wide)
+    """The wider net's speed-up (geometric mean over the (d, k) points of the median ratio) lies below `limit`."""
+    points, groups = _width_groups(narrow, wide)
+    n = len(points)
+
+    def mean_speedup(*r):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = [np.log(np.median(r[i], axis=1) / np.median(r[n + i], axis=1)) for i in range(n)]
+        return np.exp(np.mean(logs, axis=0))
+
+    p = width_points(narrow, wide)
     factor = widths[1] / widths[0]
-    holds = None if points.empty else bool((points.speedup < limit).all())
-    worst = points.loc[points.speedup.idxmax()] if not points.empty else None
-    measured = (
-        "no (d, k) point in common"
-        if worst is None
-        else f"speed-up (median steps at width {widths[0]} / width {widths[1]}) {points.speedup.median():.2f}x median over "
-        f"{len(points)} (d, k) points, {points.speedup.min():.2f}-{points.speedup.max():.2f}x (largest at d={int(worst.d)}, k={int(worst.k)}); "
-        f"a parallel speed-up would be {factor:g}x (allowed: < {limit:g}x everywhere)"
-    )
-    return Claim(
-        "barak-width-no-speedup",
-        f"{PAPER}, Fig. 4 and Fig. 14",
-        f"width gives no parallel speed-up: {factor:g}x the hidden units needs less than {limit:g}x fewer steps at every (d, k)",
-        measured,
-        holds,
+    return claim_statistic(
+        groups,
+        mean_speedup,
+        key="barak-width-no-speedup",
+        source=f"{PAPER}, Fig. 4 and Fig. 14",
+        text=f"width gives no parallel speed-up: {factor:g}x the hidden units needs less than {limit:g}x fewer steps (a parallel speed-up would be {factor:g}x)",
+        margin=limit,
+        side="below",
+        effect=f"speed-up, width {widths[0]} / width {widths[1]} (geometric mean over {n} (d, k) points)",
+        measured=f"per point {p.speedup.min():.2f}-{p.speedup.max():.2f}x" if n else "no (d, k) point in common",
+        log=True,
     )
 
 
-def claim_width_reduces_variance(narrow: pd.DataFrame, wide: pd.DataFrame, widths: tuple[int, int], alpha: float = 0.05) -> Claim:
-    """The spread over seeds (std of log steps) is smaller at the wider width at more (d, k) points than chance allows."""
-    from math import comb
+def claim_width_reduces_variance(narrow: pd.DataFrame, wide: pd.DataFrame, widths: tuple[int, int]) -> Claim:
+    """The spread over seeds (std of log steps) shrinks: the geometric mean over points of wide / narrow lies below 1."""
+    points, groups = _width_groups(narrow, wide)
+    n = len(points)
 
-    points = width_points(narrow, wide).dropna()
-    n, smaller = len(points), int((points.spread_wide < points.spread_narrow).sum())
-    p_value = sum(comb(n, i) for i in range(smaller, n + 1)) / 2**n if n else np.nan  # one-sided sign test
-    holds = None if n == 0 else bool(p_value <= alpha)
-    measured = (
-        f"std of log(steps) over seeds smaller at width {widths[1]} at {smaller}/{n} (d, k) points (sign test p = {p_value:.2g}, "
-        f"needed <= {alpha:g}); median {points.spread_wide.median():.3f} vs {points.spread_narrow.median():.3f} at width {widths[0]}"
+    def spread_ratio(*r):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sd = [np.std(np.log(x), axis=1, ddof=1) for x in r]
+            return np.exp(np.nanmean([np.log(sd[n + i] / sd[i]) for i in range(n)], axis=0))
+
+    p = width_points(narrow, wide).dropna()
+    return claim_statistic(
+        groups,
+        spread_ratio,
+        key="barak-width-less-variance",
+        source=f"{PAPER}, Fig. 4 and Fig. 14",
+        text="width reduces the variance of steps to 99% over seeds",
+        margin=1.0,
+        side="below",
+        effect=f"std of log steps, width {widths[1]} / width {widths[0]} (geometric mean over {n} points)",
+        measured=f"smaller at {int((p.spread_wide < p.spread_narrow).sum())}/{len(p)} points; median {p.spread_wide.median():.3f} vs {p.spread_narrow.median():.3f}",
+        log=True,
     )
-    return Claim(
-        "barak-width-less-variance", f"{PAPER}, Fig. 4 and Fig. 14", "width reduces the variance of steps to 99% over seeds", measured, holds
+
+
+def claim_no_early_successes(rows: pd.DataFrame, width: int, margin: float = 0.5) -> Claim:
+    """No early successes (Fig. 2, left): the fastest tenth of the seeds needs more than `margin` of the median steps (k >= 3)."""
+    hard = rows[rows.k >= 3]
+    groups = [as_steps(g.steps_to_target) for _, g in hard.groupby(["k", "d"])]
+
+    def early(*r):
+        with np.errstate(invalid="ignore"):
+            return np.exp(np.mean([np.log(np.quantile(x, 0.1, axis=1) / np.median(x, axis=1)) for x in r], axis=0))
+
+    return claim_statistic(
+        groups,
+        early,
+        key=f"barak-no-early-successes-w{width}",
+        source=f"{PAPER}, Fig. 2 (left)",
+        text=f"no early successes: at k >= 3 the fastest tenth of the seeds still needs more than {margin:g}x the median steps (width {width})",
+        margin=margin,
+        side="above",
+        effect=f"10th percentile / median of steps to 99% (geometric mean over {len(groups)} (d, k) points)",
+        measured=f"{len(groups)} points of {hard.seed.nunique()} seeds",
+        log=True,
     )
-
-
-# ----- hidden progress against a control (Fig. 3) -----
-def plateau_ends(metrics: pd.DataFrame, chance: float = CHANCE) -> pd.DataFrame:
-    """Per seed: the first evaluation and the last one before test accuracy first exceeds `chance`.
-
-    Seeds whose accuracy never leaves chance, or leaves it at the first evaluation, are left out.
-    """
-    rows = []
-    for seed, part in metrics.sort_values("step").groupby("seed_index", sort=True):
-        above = np.flatnonzero(part["test_acc"].to_numpy() > chance)
-        if above.size == 0 or above[0] == 0:
-            continue
-        rows.append(
-            {
-                "seed_index": seed,
-                "first_step": part["step"].iloc[0],
-                "plateau_end": part["step"].iloc[above[0] - 1],
-                "left": part["step"].iloc[above[0]],
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def _range(values: pd.Series, fmt: str = "{:.2f}") -> str:
     return f"{fmt.format(values.median())} ({fmt.format(values.min())}-{fmt.format(values.max())})"
-
-
-def progress_ratios(metrics: pd.DataFrame, control: pd.DataFrame, fraction: float) -> pd.Series:
-    """Per seed: ||W_t - W_0||_inf over the control's at the last evaluation within `fraction` of its plateau (nan if the control lacks it)."""
-    ends = plateau_ends(metrics)
-    noise = control.set_index(["seed_index", "step"])["w_change_inf"]
-    ratios = {}
-    for r in ends.itertuples():
-        part = metrics[(metrics.seed_index == r.seed_index) & (metrics.step <= fraction * r.plateau_end)]
-        if not part.empty:
-            last = part.loc[part.step.idxmax()]
-            ratios[r.seed_index] = last.w_change_inf / noise.get((r.seed_index, last.step), np.nan)
-    return pd.Series(ratios, dtype=float)
-
-
-def claim_progress_beats_control(metrics: pd.DataFrame, control: pd.DataFrame, batch: int, at: float = 0.75, confidence: float = 0.95) -> Claim:
-    """Three quarters of the way through each seed's plateau, ||W_t - W_0||_inf exceeds the random-label control's.
-
-    control: metrics.parquet of the same configuration trained on random labels (same seeds, so the
-    same initialisation and inputs): its weights do unbiased random walks. Holds when the median over
-    seeds of the ratio exceeds 1 in >= `confidence` of the bootstrap.
-    """
-    text = (
-        f"hidden progress at batch {batch}: {at:.0%} of the way through the plateau (test accuracy at chance), ||W_t - W_0||_inf is larger "
-        "than in a random-label run of the same configuration"
-    )
-    source = f"{PAPER}, Fig. 3 (right), Sec. 4"
-    key = f"barak-hidden-progress-b{batch}"
-    ratios = progress_ratios(metrics, control, at).dropna()
-    if ratios.empty:
-        return Claim(key, source, text, "no seed with a plateau that the control covers", None)
-    share = share_above_one(ratios)
-    half, end = progress_ratios(metrics, control, 0.5).dropna(), progress_ratios(metrics, control, 1.0).dropna()
-    measured = (
-        f"ratio to the control {_range(ratios)}x (median, min-max over {len(ratios)} seeds), above 1 in {share:.0%} of bootstrap resamples "
-        f"(needed: {confidence:.0%}); halfway {_range(half)}x; at the plateau's end {_range(end)}x "
-        f"(steps {_range(plateau_ends(metrics).plateau_end, '{:,.0f}')})"
-    )
-    return Claim(key, source, text, measured, bool(share >= confidence))
-
-
-# ----- the single-neuron view -----
-def neuron_crossings(metrics: pd.DataFrame, chance: float = CHANCE) -> pd.DataFrame:
-    """Per seed: the first evaluation where some neuron's support weights all exceed its others, and where accuracy leaves chance."""
-    rows = []
-    for seed, part in metrics.sort_values("step").groupby("seed_index", sort=True):
-        margin, acc, steps = part["w_support_margin"].to_numpy(), part["test_acc"].to_numpy(), part["step"].to_numpy()
-        crossed, left = np.flatnonzero(margin > 1), np.flatnonzero(acc > chance)
-        rows.append(
-            {
-                "seed_index": seed,
-                "margin_first": margin[0],
-                "cross": steps[crossed[0]] if crossed.size else np.nan,
-                "leave": steps[left[0]] if left.size else np.nan,
-                "acc_at_cross": acc[crossed[0]] if crossed.size else np.nan,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def claim_neuron_leads(metrics: pd.DataFrame, width: int, batch: int, lag: float = 1.5) -> Claim:
-    """Every seed: no neuron starts with its support on top; one gets there before test accuracy leaves chance, and
-    accuracy leaves chance soon after (median leave / cross <= lag)."""
-    c = neuron_crossings(metrics)
-    text = (
-        f"in a width-{width} net at batch {batch}, the loss moves once a neuron's support weights become larger than all its other "
-        f"weights: in every seed that happens before test accuracy leaves chance, and accuracy leaves chance within {lag:g}x that step"
-    )
-    source = f"{PAPER}, Sec. 4 (the single-neuron and width-10 figures)"
-    if c.empty or c.cross.isna().all():
-        return Claim("barak-neuron-leads", source, text, "no neuron's support weights ever overtook the others", None)
-    first = bool(((c.margin_first < 1) & (c.cross < c.leave)).all())
-    after = c.leave / c.cross
-    measured = (
-        f"support overtakes at step {_range(c.cross, '{:,.0f}')} (test accuracy there {_range(c.acc_at_cross, '{:.3f}')}), accuracy "
-        f"leaves chance at {_range(c.leave, '{:,.0f}')}: {_range(after)}x later (median, min-max over {len(c)} seeds); "
-        f"{int(((c.margin_first < 1) & (c.cross < c.leave)).sum())}/{len(c)} seeds cross first; best margin at the first evaluation {_range(c.margin_first)}"
-    )
-    return Claim("barak-neuron-leads", source, text, measured, bool(first and after.median() <= lag))

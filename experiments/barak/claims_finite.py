@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from barak.claims import PAPER, _range
-from parity.analysis.claims import Claim, claim_all_reach, median, spread
+from parity.analysis.claims import Claim, claim_all_of, claim_all_reach, claim_median, claim_share, median, spread
+from parity.stats import as_steps
 
 
 # ----- finite samples and weight decay (App. C.5, Fig. 15); label noise (Fig. 16) -----
@@ -23,15 +24,18 @@ def fit_and_solve(metrics: pd.DataFrame, target: float = 0.99) -> pd.DataFrame:
 
 
 def claim_grokking(metrics: pd.DataFrame, m: int, wd: float, delay: float = 3.0) -> Claim:
-    """With m samples and weight decay wd, test accuracy reaches 99% at >= `delay` x the step where the training set is fitted."""
+    """With m samples and weight decay wd, test accuracy reaches 99% more than `delay` x later than the training set is fitted."""
     f = fit_and_solve(metrics)
-    later = f.solve / f.fit
-    text = f"grokking: with {m:,} training samples and weight decay {wd:g}, test accuracy reaches 99% at least {delay:g}x later than the training set is fitted"
-    measured = (
-        f"training set fitted at step {_range(f.fit, '{:,.0f}')}, test 99% at {spread(f.solve)}: {median(later):.1f}x later (median over seeds)"
+    return claim_median(
+        f.solve / f.fit,
+        key="barak-grokking",
+        source=f"{PAPER}, App. C.5, Fig. 15",
+        text=f"grokking: with {m:,} training samples and weight decay {wd:g}, test accuracy reaches 99% more than {delay:g}x later than the training set is fitted",
+        margin=delay,
+        side="above",
+        effect="step of 99% test / step of 99% training accuracy (median over seeds)",
+        measured=f"training set fitted at step {_range(f.fit, '{:,.0f}')}, test 99% at {spread(f.solve)}",
     )
-    holds = None if np.isinf(f.fit).all() else bool(median(later) >= delay)
-    return Claim("barak-grokking", f"{PAPER}, App. C.5, Fig. 15", text, measured, holds)
 
 
 def smallest_solved(rows: pd.DataFrame) -> dict[float, float]:
@@ -44,18 +48,26 @@ def smallest_solved(rows: pd.DataFrame) -> dict[float, float]:
 
 
 def claim_decay_widens(rows: pd.DataFrame) -> Claim:
-    """Some weight decay > 0 solves a smaller training set than no weight decay; the largest one solves none."""
+    """On the smallest training set some weight decay learns (more than half the seeds) where none learns without it, and the
+    largest weight decay learns not even the largest training set (fewer than half the seeds)."""
     least = smallest_solved(rows)
     decays = sorted(least)
+    solved = lambda part: (int(np.isfinite(as_steps(part.steps_to_target)).sum()), len(part))
     text = "weight decay widens the range of sample sizes that are learned, and too large a weight decay learns none"
-    measured = "smallest training set learned (median seed): " + ", ".join(
-        f"wd {wd:g}: {least[wd]:,.0f}" if np.isfinite(least[wd]) else f"wd {wd:g}: none" for wd in decays
-    )
-    holds = None
-    if len(decays) >= 3 and decays[0] == 0:
-        middle = [least[wd] for wd in decays[1:-1]]
-        holds = bool(min(middle) < least[0] and np.isinf(least[decays[-1]]))
-    return Claim("barak-decay-range", f"{PAPER}, App. C.5, Fig. 15", text, measured, holds)
+    source = f"{PAPER}, App. C.5, Fig. 15"
+    if len(decays) < 3 or decays[0] != 0:
+        return Claim("barak-decay-range", source, text, "needs weight decay 0 and two larger ones", None)
+    m = min(rows.pool_size)
+    middle = [wd for wd in decays[1:-1] if np.isfinite(least[wd])] or decays[1:2]
+    best = min(middle, key=lambda wd: least[wd])
+    at = lambda wd, sizes: rows[(rows.weight_decay == wd) & rows.pool_size.isin(sizes)]
+    part = lambda wd, sizes, side, what: claim_share(*solved(at(wd, sizes)), key="part", source=source, text=what, side=side, measured="")
+    parts = [
+        part(best, [m], "above", f"wd {best:g} learns m = {m:,}"),
+        part(0.0, [m], "below", f"wd 0 does not learn m = {m:,}"),
+        part(decays[-1], [max(rows.pool_size)], "below", f"wd {decays[-1]:g} does not learn even m = {max(rows.pool_size):,}"),
+    ]
+    return claim_all_of(parts, key="barak-decay-range", source=source, text=text)
 
 
 def claim_noise_learned(rows: pd.DataFrame, noise: float) -> Claim:
