@@ -17,7 +17,7 @@ from barak import report_finite
 from parity.analysis.claims import CHANCE, median, number
 from parity.stats import quartiles
 
-# Fig. 2 (right) medians as read off the figure (SCIENCE.md): the grey reference on the scaling figure.
+# Fig. 2 (right) medians as read off the figure (quoted in docs/reproducing.md): the grey reference on the scaling figure.
 FIG2_MEDIANS = {
     2: {20: 18, 30: 22, 40: 25, 50: 29, 70: 38},
     3: {20: 92, 30: 149, 40: 220, 50: 306, 70: 555},

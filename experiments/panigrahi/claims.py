@@ -117,7 +117,7 @@ def claim_helps(labels, arm: list, key: str, name: str) -> Claim:
     return claim_sooner(labels, arm, key=key, source=f"{FIG1} and Sec. 3", text=text, unit="steps")
 
 
-def claim_no_help(labels, arm: list, key: str, name: str, source: str, margin: float = 2.0) -> Claim:
+def claim_no_help(labels, arm: list, key: str, name: str, source: str, margin: float = 2.5) -> Claim:
     """The arm does not help: its speed-up over labels-only students lies below `margin`."""
     text = f"{name} students are not faster than labels-only students (less than a {margin:g}x speed-up)"
     return claim_no_faster(labels, arm, key=key, source=source, text=text, margin=margin)
