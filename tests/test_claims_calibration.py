@@ -27,6 +27,13 @@ def students(rng, factor=1.0, teachers=4, each=4, spread=0.3, between=0.2):
     return [np.exp(rng.normal(np.log(1000 / factor) + rng.normal(0, between), spread, each)) for _ in range(teachers)]
 
 
+def paced(rng, factor, teachers=4, each=4):
+    """Students of each teacher around that teacher's own step times `factor` (the progressive student against its teacher)."""
+    means = rng.normal(np.log(1000), 0.1, teachers)
+    students_ = [np.exp(rng.normal(m + np.log(factor), 0.15, each)) for m in means]
+    return C.claim_within([[np.exp(m)] for m in means], students_, within=1.5, **REF).verdict
+
+
 def slopes(rng, per_k, n=16, spread=0.25):
     import pandas as pd
 
@@ -74,6 +81,7 @@ CASES = {
         1.6,
         1.0,
     ),
+    "within 1.5x of its own teacher, 4 teachers x 4 students (paired)": (paced, 1.5, 1.0),
     "median of per-seed ratios above 1, 16 seeds": (
         lambda rng, f: C.claim_median(np.exp(rng.normal(np.log(f), 0.3, 16)), margin=1.0, side="above", effect="", measured="", **REF).verdict,
         1.0,
