@@ -93,7 +93,11 @@ def section(dirs: dict[str, Path], out: Path) -> Section:
     fresh = cells(rows, "fresh data")
     curves = {arm: run_metrics(dirs["repetition"], part.run_id.iloc[0]) for arm, part in rows.groupby("arm", sort=False)}
     cube = 2 ** int(every.d.iloc[0])  # fresh data samples the whole cube {+-1}^d: a set of size 2^d
-    lines = [f"Small pools repeated against fresh data, at equal compute, over the learning-rate grid {sorted(every.lr.unique())}:", ""]
+    grid = ", ".join(f"{lr:g}" for lr in sorted(every.lr.unique()))
+    lines = [
+        f"Small pools repeated against fresh data, at equal compute, over the learning-rate grid {grid} (each claim takes each arm at its best):",
+        "",
+    ]
     lines += samples_table(every)
     found = []
     if small:
