@@ -50,7 +50,9 @@ class Claim:
         margin = f"{fmt(d.margin[0])} to {fmt(d.margin[1])}" if d.side == "within" else fmt(d.margin)
         claimed = {"above": f"> {margin}", "below": f"< {margin}", "within": f"within {margin}"}[d.side]
         text = f"{fmt(d.estimate)} (95%: {fmt(d.interval[0])} to {fmt(d.interval[1])}; claimed {claimed})"
-        return text + (f"; ~{d.needed} seeds would likely decide it" if d.needed and d.needed > 0 else "")
+        if d.needed == -1:
+            return text + "; the estimate sits on the margin: no number of seeds would likely decide it"
+        return text + (f"; ~{d.needed} seeds would likely decide it" if d.needed else "")
 
     def line(self) -> str:
         return f"**{self.verdict}** (`{self.key}`; {self.source}): {self.text}. {self.effect}: {self.interval_text()}. Measured: {self.measured}."
