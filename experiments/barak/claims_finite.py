@@ -76,5 +76,5 @@ def claim_noise_learned(rows: pd.DataFrame, noise: float) -> Claim:
         rows.loc[np.isclose(rows["label_noise"], noise), "steps_to_target"],
         key=f"barak-label-noise-{noise:g}",
         source=f"{PAPER}, Fig. 16",
-        text=f"training labels flipped with probability {noise:g} are still learned: every seed reaches 99% accuracy on the clean test labels",
+        text=f"training labels flipped with probability {noise:g} are still learned: more than half the seeds reach 99% accuracy on the clean test labels",
     )

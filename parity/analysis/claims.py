@@ -52,7 +52,7 @@ class Claim:
         text = f"{fmt(d.estimate)} (95%: {fmt(d.interval[0])} to {fmt(d.interval[1])}; claimed {claimed})"
         if d.needed == -1:
             return text + "; the estimate sits on the margin: no number of seeds would likely decide it"
-        return text + (f"; ~{d.needed} seeds would likely decide it" if d.needed else "")
+        return text + (f"; ~{d.needed} {'teachers' if self.teachers else 'seeds'} would likely decide it" if d.needed else "")
 
     def line(self) -> str:
         return f"**{self.verdict}** (`{self.key}`; {self.source}): {self.text}. {self.effect}: {self.interval_text()}. Measured: {self.measured}."
