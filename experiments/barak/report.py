@@ -1,6 +1,6 @@
 """Section 1 of the report, Barak et al. 2022: scaling against their Fig. 2, width, hidden progress, the single neuron.
 
-Grokking and label noise are in report_barak_finite.py.
+Grokking and label noise are in report_finite.py.
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ import numpy as np
 import pandas as pd
 from report_common import Section, figure, present, pyplot, results, run_metrics, save, seed_curves, table
 
-from parity.analysis import claims_barak as B
+from barak import claims as B
+from barak import claims_progress as H
+from barak import report_finite
 from parity.analysis.claims import CHANCE, median, number
 from parity.stats import quartiles
 
-# Fig. 2 (right) medians as read off the figure (docs/training.md quotes them): the grey reference on the scaling figure.
+# Fig. 2 (right) medians as read off the figure (quoted in docs/reproducing.md): the grey reference on the scaling figure.
 FIG2_MEDIANS = {
     2: {20: 18, 30: 22, 40: 25, 50: 29, 70: 38},
     3: {20: 92, 30: 149, 40: 220, 50: 306, 70: 555},
@@ -61,7 +63,7 @@ def figure_hidden_progress(runs: dict[str, tuple[pd.DataFrame, pd.DataFrame]], o
     plt = pyplot()
     fig, axes = plt.subplots(3, len(runs), figsize=(5.4 * len(runs), 8.0), squeeze=False)
     for col, (title, (metrics, control)) in enumerate(runs.items()):
-        ends = B.plateau_ends(metrics)
+        ends = H.plateau_ends(metrics)
         last = float(ends.plateau_end.max()) if not ends.empty else float(metrics.step.max())
         for ax, column in zip(axes[:2, col], ("test_acc", "w_change_inf")):
             seed_curves(ax, metrics[metrics.step <= last], column, "C1", "true labels")
@@ -73,8 +75,7 @@ def figure_hidden_progress(runs: dict[str, tuple[pd.DataFrame, pd.DataFrame]], o
             ratio = part.w_change_inf.to_numpy() / noise.reindex(list(zip(part.seed_index, part.step))).to_numpy()
             axes[2, col].plot(part.step / r.plateau_end, ratio, color="C1", lw=0.8, alpha=0.6)
         axes[2, col].axhline(1, color="k", lw=0.8)
-        axes[2, col].axvline(0.75, color="grey", ls=":", lw=1)
-        axes[2, col].set_xlabel("step / the seed's last step at chance (dotted: where the claim reads it)")
+        axes[2, col].set_xlabel("step / the seed's last step at chance (the claim reads it at 1)")
         axes[0, col].set_title(f"{title}, on the plateau: median over seeds bold", fontsize=9)
         axes[0, col].legend(fontsize=8)
     axes[0, 0].set_ylabel("test accuracy")
@@ -104,7 +105,7 @@ def figure_single_neuron(metrics: pd.DataFrame, title: str, out: Path) -> str:
 
 def slopes_table(by_width: dict[int, pd.DataFrame]) -> list[str]:
     fits = {w: B.scaling_exponents(rows).set_index("k") for w, rows in by_width.items()}
-    header = ["k", *[f"width {w} (90% bootstrap)" for w in by_width], "Barak et al. Fig. 2 (n = 20-70)"]
+    header = ["k", *[f"width {w} (95% bootstrap)" for w in by_width], "Barak et al. Fig. 2 (n = 20-70)"]
     rows = [
         [k, *[f"{f.loc[k, 'exponent']:.2f} ({f.loc[k, 'low']:.2f}-{f.loc[k, 'high']:.2f})" for f in fits.values()], f"{B.FIG2_SLOPES[k]:.2f}"]
         for k in B.FIG2_SLOPES
@@ -151,6 +152,7 @@ def section(dirs: dict[str, Path], out: Path) -> Section:
     ]
     lines += figure("steps to target against d", figure_scaling(by_width, out))
     found = [B.claim_exponent_grows(rows, width) for width, rows in by_width.items()]
+    found += [B.claim_no_early_successes(rows, width) for width, rows in by_width.items()]
     if len(by_width) == 2:
         (a, narrow_rows), (b, wide_rows) = by_width.items()
         lines += [f"Width {a} against width {b} at every (d, k):", "", *width_table(narrow_rows, wide_rows, (a, b))]
@@ -171,8 +173,11 @@ def section(dirs: dict[str, Path], out: Path) -> Section:
         "",
     ]
     lines += figure("hidden progress against a control", figure_hidden_progress(dict(zip(titles, (canonical, large))), out))
-    found += [B.claim_progress_beats_control(*canonical, int(pick.batch_size)), B.claim_progress_beats_control(*large, int(true.batch_size))]
+    found += [H.claim_progress_beats_control(*canonical, int(pick.batch_size)), H.claim_progress_beats_control(*large, int(true.batch_size))]
     lines += [f"The single-neuron view in a narrow net at large batch, {titles[1]}:", ""]
     lines += figure("the best neuron's support margin", figure_single_neuron(large[0], titles[1], out))
-    found.append(B.claim_neuron_leads(large[0], int(true.width), int(true.batch_size)))
+    found.append(H.claim_neuron_leads(large[0], int(true.width), int(true.batch_size)))
     return Section(lines, found)
+
+
+SECTIONS = [section, report_finite.section]  # what report.py builds for this paper, in order

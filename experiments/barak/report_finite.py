@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from report_common import Section, figure, present, pyplot, results, run_metrics, save, seed_curves, table
 
-from parity.analysis import claims_barak_finite as B
+from barak import claims_finite as B
 from parity.analysis.claims import median, spread
 
 
