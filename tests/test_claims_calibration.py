@@ -11,10 +11,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from parity.analysis import claims as C
-from parity.analysis import decision
+from parity.analysis import claims, decision
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments"))  # the paper folders
+import barak.claims  # noqa: E402
 
 REF = {"key": "k", "source": "s", "text": "t"}
 
@@ -31,12 +34,10 @@ def paced(rng, factor, teachers=4, each=4):
     """Students of each teacher around that teacher's own step times `factor` (the progressive student against its teacher)."""
     means = rng.normal(np.log(1000), 0.1, teachers)
     students_ = [np.exp(rng.normal(m + np.log(factor), 0.15, each)) for m in means]
-    return C.claim_within([[np.exp(m)] for m in means], students_, within=1.5, **REF).verdict
+    return claims.claim_within([[np.exp(m)] for m in means], students_, within=1.5, **REF).verdict
 
 
 def slopes(rng, per_k, n=16, spread=0.25):
-    import pandas as pd
-
     d = np.array([20, 30, 40, 50, 60, 70])
     rows = [
         {"k": k, "d": x, "seed": s, "steps_to_target": np.exp(rng.normal(e * np.log(x), spread))}
@@ -48,47 +49,44 @@ def slopes(rng, per_k, n=16, spread=0.25):
 
 
 def scaling(rng, per_k):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments"))  # the paper folders
-    from barak import claims as B
-
-    return B.claim_exponent_grows(slopes(rng, per_k), 100).verdict
+    return barak.claims.claim_exponent_grows(slopes(rng, per_k), 100).verdict
 
 
 # rule, the report's claims it stands for, (the claim false at its margin), (the claim true at its design size)
 CASES = {
     "sooner, 16 v 16 seeds (Liu)": (
-        lambda rng, f: C.claim_sooner(seeds(rng, 16, 0.3), seeds(rng, 16, 0.3, f), **REF).verdict,
+        lambda rng, f: claims.claim_sooner(seeds(rng, 16, 0.3), seeds(rng, 16, 0.3, f), **REF).verdict,
         1.0,
         1.5,
     ),
     "sooner, 16 labels v 4 teachers x 4 students": (
-        lambda rng, f: C.claim_sooner(seeds(rng, 16, 0.6), students(rng, f), unit="steps", **REF).verdict,
+        lambda rng, f: claims.claim_sooner(seeds(rng, 16, 0.6), students(rng, f), unit="steps", **REF).verdict,
         1.0,
         3.0,
     ),
     "no faster than 2.5x, 16 labels v 4 x 4 students": (
-        lambda rng, f: C.claim_no_faster(seeds(rng, 16, 0.6), students(rng, f), margin=2.5, **REF).verdict,
+        lambda rng, f: claims.claim_no_faster(seeds(rng, 16, 0.6), students(rng, f), margin=2.5, **REF).verdict,
         2.5,
         1.0,
     ),
     "no faster than 1.5x, 16 v 16 seeds (Liu)": (
-        lambda rng, f: C.claim_no_faster(seeds(rng, 16, 0.3), seeds(rng, 16, 0.3, f), margin=1.5, **REF).verdict,
+        lambda rng, f: claims.claim_no_faster(seeds(rng, 16, 0.3), seeds(rng, 16, 0.3, f), margin=1.5, **REF).verdict,
         1.5,
         1.0,
     ),
     "within 1.6x either way, 16 v 16 seeds (Liu)": (
-        lambda rng, f: C.claim_within(seeds(rng, 16, 0.3), seeds(rng, 16, 0.3, f), within=1.6, **REF).verdict,
+        lambda rng, f: claims.claim_within(seeds(rng, 16, 0.3), seeds(rng, 16, 0.3, f), within=1.6, **REF).verdict,
         1.6,
         1.0,
     ),
     "within 1.5x of its own teacher, 4 teachers x 4 students (paired)": (paced, 1.5, 1.0),
     "median of per-seed ratios above 1, 16 seeds": (
-        lambda rng, f: C.claim_median(np.exp(rng.normal(np.log(f), 0.3, 16)), margin=1.0, side="above", effect="", measured="", **REF).verdict,
+        lambda rng, f: claims.claim_median(np.exp(rng.normal(np.log(f), 0.3, 16)), margin=1.0, side="above", effect="", measured="", **REF).verdict,
         1.0,
         1.5,
     ),
     "share of 8 seeds above one half": (
-        lambda rng, p: C.claim_share(int(rng.binomial(8, p)), 8, measured="", **REF).verdict,
+        lambda rng, p: claims.claim_share(int(rng.binomial(8, p)), 8, measured="", **REF).verdict,
         0.5,
         1.0,
     ),

@@ -11,9 +11,7 @@ import numpy as np
 import pandas as pd
 from report_common import Section, figure, present, pyplot, results, run_metrics, save, seed_curves, table
 
-from barak import claims as B
-from barak import claims_progress as H
-from barak import report_finite
+from barak import claims, claims_progress, report_finite
 from parity.analysis.claims import CHANCE, median, number
 from parity.stats import quartiles
 
@@ -29,7 +27,7 @@ def figure_scaling(by_width: dict[int, pd.DataFrame], out: Path) -> str:
     plt = pyplot()
     fig, axes = plt.subplots(1, len(by_width), figsize=(5.2 * len(by_width), 4.4), squeeze=False, sharey=True)
     for ax, (width, rows) in zip(axes[0], by_width.items()):
-        ex = B.scaling_exponents(rows, n_boot=0)
+        ex = claims.scaling_exponents(rows, n_boot=0)
         for i, ((k, group), fit) in enumerate(zip(rows.groupby("k"), ex.itertuples())):
             ds = np.array(sorted(group.d.unique()))
             q = np.array([quartiles(group.loc[group.d == d, "steps_to_target"]) for d in ds])
@@ -44,7 +42,13 @@ def figure_scaling(by_width: dict[int, pd.DataFrame], out: Path) -> str:
             )
             paper = FIG2_MEDIANS.get(k, {})
             ax.plot(
-                list(paper), list(paper.values()), "s:", color=f"C{i}", mfc="white", alpha=0.6, label=f"Fig. 2, k = {k}: slope {B.FIG2_SLOPES[k]:.2f}"
+                list(paper),
+                list(paper.values()),
+                "s:",
+                color=f"C{i}",
+                mfc="white",
+                alpha=0.6,
+                label=f"Fig. 2, k = {k}: slope {claims.FIG2_SLOPES[k]:.2f}",
             )
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -63,7 +67,7 @@ def figure_hidden_progress(runs: dict[str, tuple[pd.DataFrame, pd.DataFrame]], o
     plt = pyplot()
     fig, axes = plt.subplots(3, len(runs), figsize=(5.4 * len(runs), 8.0), squeeze=False)
     for col, (title, (metrics, control)) in enumerate(runs.items()):
-        ends = H.plateau_ends(metrics)
+        ends = claims_progress.plateau_ends(metrics)
         last = float(ends.plateau_end.max()) if not ends.empty else float(metrics.step.max())
         for ax, column in zip(axes[:2, col], ("test_acc", "w_change_inf")):
             seed_curves(ax, metrics[metrics.step <= last], column, "C1", "true labels")
@@ -104,11 +108,11 @@ def figure_single_neuron(metrics: pd.DataFrame, title: str, out: Path) -> str:
 
 
 def slopes_table(by_width: dict[int, pd.DataFrame]) -> list[str]:
-    fits = {w: B.scaling_exponents(rows).set_index("k") for w, rows in by_width.items()}
+    fits = {w: claims.scaling_exponents(rows).set_index("k") for w, rows in by_width.items()}
     header = ["k", *[f"width {w} (95% bootstrap)" for w in by_width], "Barak et al. Fig. 2 (n = 20-70)"]
     rows = [
-        [k, *[f"{f.loc[k, 'exponent']:.2f} ({f.loc[k, 'low']:.2f}-{f.loc[k, 'high']:.2f})" for f in fits.values()], f"{B.FIG2_SLOPES[k]:.2f}"]
-        for k in B.FIG2_SLOPES
+        [k, *[f"{f.loc[k, 'exponent']:.2f} ({f.loc[k, 'low']:.2f}-{f.loc[k, 'high']:.2f})" for f in fits.values()], f"{claims.FIG2_SLOPES[k]:.2f}"]
+        for k in claims.FIG2_SLOPES
     ]
     return table(header, rows)
 
@@ -128,7 +132,7 @@ def medians_table(by_width: dict[int, pd.DataFrame]) -> list[str]:
 
 
 def width_table(narrow: pd.DataFrame, wide: pd.DataFrame, widths: tuple[int, int]) -> list[str]:
-    points = B.width_points(narrow, wide)
+    points = claims.width_points(narrow, wide)
     med = lambda rows, k, d: number(median(rows.loc[(rows.k == k) & (rows.d == d), "steps_to_target"]))
     rows = [
         [int(p.k), int(p.d), med(narrow, p.k, p.d), med(wide, p.k, p.d), f"{p.speedup:.2f}x", f"{p.spread_narrow:.3f}", f"{p.spread_wide:.3f}"]
@@ -151,12 +155,15 @@ def section(dirs: dict[str, Path], out: Path) -> Section:
         *slopes_table(by_width),
     ]
     lines += figure("steps to target against d", figure_scaling(by_width, out))
-    found = [B.claim_exponent_grows(rows, width) for width, rows in by_width.items()]
-    found += [B.claim_no_early_successes(rows, width) for width, rows in by_width.items()]
+    found = [claims.claim_exponent_grows(rows, width) for width, rows in by_width.items()]
+    found += [claims.claim_no_early_successes(rows, width) for width, rows in by_width.items()]
     if len(by_width) == 2:
         (a, narrow_rows), (b, wide_rows) = by_width.items()
         lines += [f"Width {a} against width {b} at every (d, k):", "", *width_table(narrow_rows, wide_rows, (a, b))]
-        found += [B.claim_no_parallel_speedup(narrow_rows, wide_rows, (a, b)), B.claim_width_reduces_variance(narrow_rows, wide_rows, (a, b))]
+        found += [
+            claims.claim_no_parallel_speedup(narrow_rows, wide_rows, (a, b)),
+            claims.claim_width_reduces_variance(narrow_rows, wide_rows, (a, b)),
+        ]
     k3 = narrow[narrow.k == 3]
     pick = k3[k3.d == k3.d.max()].iloc[0]
     canonical = (run_metrics(dirs["scaling"], pick.run_id), pd.read_parquet(dirs["hidden_control"] / "metrics.parquet"))
@@ -173,10 +180,13 @@ def section(dirs: dict[str, Path], out: Path) -> Section:
         "",
     ]
     lines += figure("hidden progress against a control", figure_hidden_progress(dict(zip(titles, (canonical, large))), out))
-    found += [H.claim_progress_beats_control(*canonical, int(pick.batch_size)), H.claim_progress_beats_control(*large, int(true.batch_size))]
+    found += [
+        claims_progress.claim_progress_beats_control(*canonical, int(pick.batch_size)),
+        claims_progress.claim_progress_beats_control(*large, int(true.batch_size)),
+    ]
     lines += [f"The single-neuron view in a narrow net at large batch, {titles[1]}:", ""]
     lines += figure("the best neuron's support margin", figure_single_neuron(large[0], titles[1], out))
-    found.append(H.claim_neuron_leads(large[0], int(true.width), int(true.batch_size)))
+    found.append(claims_progress.claim_neuron_leads(large[0], int(true.width), int(true.batch_size)))
     return Section(lines, found)
 
 

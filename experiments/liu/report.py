@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from report_common import Section, figure, plain_log_y, pow2, present, pyplot, results, run_metrics, save, table
 
-from liu import claims as L
+from liu import claims
 from parity.analysis.claims import median, spread
 from parity.stats import quartiles
 
@@ -101,14 +101,14 @@ def section(dirs: dict[str, Path], out: Path) -> Section:
     lines += samples_table(every)
     found = []
     if small:
-        found.append(L.claim_small_beats_fresh(by_lr("fresh data"), by_lr(small), small))
-        found.append(L.claim_gap_grows({**{int(n): by_lr(f"pool {pow2(n)}") for n in learned}, cube: by_lr("fresh data")}))
+        found.append(claims.claim_small_beats_fresh(by_lr("fresh data"), by_lr(small), small))
+        found.append(claims.claim_gap_grows({**{int(n): by_lr(f"pool {pow2(n)}") for n in learned}, cube: by_lr("fresh data")}))
     unlearned = [n for n in pool_sizes if not solved(n)]
     if unlearned and f"pool {pow2(unlearned[0])}" in curves:
-        found.append(L.claim_memorised(curves[f"pool {pow2(unlearned[0])}"], int(unlearned[0])))
+        found.append(claims.claim_memorised(curves[f"pool {pow2(unlearned[0])}"], int(unlearned[0])))
     a_curves = {arm: m for arm, m in curves.items() if arm not in [f"pool {pow2(n)}" for n in unlearned]}
     groups = [(int(n), a_over_w_at(curves[f"pool {pow2(n)}"])) for n in learned] + [(cube, a_over_w_at(curves["fresh data"]))]
-    found.append(L.claim_a_over_w_falls(groups, A_STEP))
+    found.append(claims.claim_a_over_w_falls(groups, A_STEP))
     if present(dirs, "phases"):
         phases = with_arms(results(dirs["phases"]))
         lines += [f"A first phase, then fresh data (lr {base_lr:g}; the fresh-data arm above is the baseline):", "", *samples_table(phases)]
@@ -117,22 +117,22 @@ def section(dirs: dict[str, Path], out: Path) -> Section:
         control = phases[(phases.data == "online") & (phases.random_labels_steps > 0)]
         if not true.empty and not random.empty:
             set_name = f"a set of {pow2(true.pool_size.iloc[0])} for {int(random.random_labels_steps.iloc[0])} steps"
-            phase = lambda arm, key, labels: L.claim_phase_accelerates(
+            phase = lambda arm, key, labels: claims.claim_phase_accelerates(
                 fresh,
                 arm.samples_to_target,
                 key,
                 f"{set_name} with {labels} labels, then fresh data, reaches 99% with less compute than fresh data alone",
             )
             found += [phase(true, "liu-true-phase", "true"), phase(random, "liu-random-phase", "random")]
-            found.append(L.claim_random_like_true(true.samples_to_target, random.samples_to_target, set_name))
+            found.append(claims.claim_random_like_true(true.samples_to_target, random.samples_to_target, set_name))
             random_curve = run_metrics(dirs["phases"], random.run_id.iloc[0])
             a_curves[random.arm.iloc[0]] = random_curve
-            found.append(L.claim_random_raises_a(a_over_w_at(random_curve), a_over_w_at(curves["fresh data"]), A_STEP))
+            found.append(claims.claim_random_raises_a(a_over_w_at(random_curve), a_over_w_at(curves["fresh data"]), A_STEP))
         if not control.empty:
-            found.append(L.claim_random_fresh_no_help(fresh, control.samples_to_target))
+            found.append(claims.claim_random_fresh_no_help(fresh, control.samples_to_target))
         for arm, part in phases[phases.phases.str.count(",") > 1].groupby("arm"):
             text = f"nested phases ({arm}) reach 99% with less compute than fresh data alone"
-            found.append(L.claim_phase_accelerates(fresh, part.samples_to_target, "liu-nested-phases", text))
+            found.append(claims.claim_phase_accelerates(fresh, part.samples_to_target, "liu-nested-phases", text))
     lines += figure("repetition", figure_repetition(rows, a_curves, out))
     if present(dirs, "second_layer") and small:
         part = second_layer(dirs["second_layer"], (fresh, cells(rows, small)), small)
@@ -156,7 +156,7 @@ def second_layer(sweep: Path, baseline: tuple[pd.Series, pd.Series], small: str)
         what = f"a {scale:g}x larger second-layer init" if scale != 1 else f"a {mult:g}x larger second-layer learning rate"
         body.append([what, spread(fresh), gap(fresh)])
         key = "liu-second-layer-init" if scale != 1 else "liu-second-layer-lr"
-        found.append(L.claim_second_layer(fresh, baseline[1], key, what))
+        found.append(claims.claim_second_layer(fresh, baseline[1], key, what))
     lines = [
         f"The second layer alone (`--init-scale-out`, `--lr-out-mult`) on fresh data, against the untouched {small} ({spread(baseline[1])} samples):",
         "",
@@ -178,7 +178,7 @@ def full_batch(sweep: Path) -> Section:
         *table(["N", "steps", "compute (samples)"], body),
     ]
     small, large = (rows[rows.pool_size == n] for n in (sizes[0], sizes[-1]))
-    return Section(lines, [L.claim_full_batch_steps(large, small, (int(sizes[0]), int(sizes[-1])), lr)])
+    return Section(lines, [claims.claim_full_batch_steps(large, small, (int(sizes[0]), int(sizes[-1])), lr)])
 
 
 SECTIONS = [section]  # what report.py builds for this paper, in order

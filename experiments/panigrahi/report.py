@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from report_common import Section, checkpoint_accuracy, figure, pyplot, results, run_config, run_metrics, save, table
 
-from panigrahi import claims as P
+from panigrahi import claims
 from parity.analysis.claims import CHANCE, spread
 
 ORDER = ["labels", "final", "progressive", "mid", "before", "after"]
@@ -63,7 +63,7 @@ def figure_probe(probe: pd.DataFrame, marks: dict[str, int], out: Path) -> str:
         ax.plot(rows.step, rows.in_support, color=color, lw=1.6, label=f"degree {degree}, in support")
         ax.plot(rows.step, rows.control, color=color, lw=1, ls="--", label=f"degree {degree}, control (off support)")
     acc = seed0[seed0.degree == 1].sort_values("step")
-    start, end = P.transition(acc)
+    start, end = claims.transition(acc)
     if np.isfinite(start):
         ax.axvspan(start, end, color="grey", alpha=0.12, label=f"transition (accuracy {CHANCE} -> 0.99)")
     for (name, step), style in zip(marks.items(), (":", "-.", "--")):
@@ -117,23 +117,23 @@ def section(dirs: dict[str, Path], out: Path) -> Section:
     labels = labels_rows.steps_to_target.to_numpy(float)
     found = []
     if "progressive" in curves:
-        found.append(P.claim_helps(labels, clusters("progressive"), "panigrahi-progressive", "progressive"))
+        found.append(claims.claim_helps(labels, clusters("progressive"), "panigrahi-progressive", "progressive"))
         if all(teacher_steps):
-            found.append(P.claim_keeps_pace(clusters("progressive"), teacher_steps))
+            found.append(claims.claim_keeps_pace(clusters("progressive"), teacher_steps))
     if "final" in curves:
-        source = f"{P.PAPER}, Fig. 1 (one-shot stays at chance)"
-        found.append(P.claim_no_help(labels, clusters("final"), "panigrahi-one-shot", "one-shot (final teacher)", source))
-        found.append(P.claim_one_shot_learns(clusters("final")))
+        source = f"{claims.PAPER}, Fig. 1 (one-shot stays at chance)"
+        found.append(claims.claim_no_help(labels, clusters("final"), "panigrahi-one-shot", "one-shot (final teacher)", source))
+        found.append(claims.claim_one_shot_learns(clusters("final")))
     if "mid" in curves:
-        found.append(P.claim_helps(labels, clusters("mid"), "panigrahi-mid-helps", names["mid"]))
+        found.append(claims.claim_helps(labels, clusters("mid"), "panigrahi-mid-helps", names["mid"]))
         if all(teacher_steps):
-            found.append(P.claim_before_teacher(clusters("mid"), teacher_steps))
+            found.append(claims.claim_before_teacher(clusters("mid"), teacher_steps))
         for arm in ("before", "after"):
             if arm in curves:
-                source = f"{P.PAPER}, Sec. 5 (checkpoints before or after the transition do not help)"
-                found.append(P.claim_no_help(labels, clusters(arm), f"panigrahi-{arm}-no-help", names[arm], source))
-                found.append(P.claim_only_mid_helps(clusters("mid"), clusters(arm), f"panigrahi-mid-beats-{arm}", f"{arm}-transition"))
-    found += [P.claim_degree1_spike(probe), P.claim_degree1_collapses(probe)]
+                source = f"{claims.PAPER}, Sec. 5 (checkpoints before or after the transition do not help)"
+                found.append(claims.claim_no_help(labels, clusters(arm), f"panigrahi-{arm}-no-help", names[arm], source))
+                found.append(claims.claim_only_mid_helps(clusters("mid"), clusters(arm), f"panigrahi-mid-beats-{arm}", f"{arm}-transition"))
+    found += [claims.claim_degree1_spike(probe), claims.claim_degree1_collapses(probe)]
     return Section(lines, found)
 
 
