@@ -1,22 +1,36 @@
-"""The plan of `make reproduce`: the presets in experiments/papers/ as data (their headers and command lines).
+"""The plan of `make reproduce`: the papers' folders in experiments/ and their presets as data (headers and command lines).
 
-Read by reproduce.py (which runs the commands) and report.py (which quotes the questions).
+A paper is a folder experiments/<name>/ with an __init__.py (NUMBER, TITLE), its presets (<NUMBER><letter>_<name>.toml),
+claims.py and report.py (SECTIONS); docs/reproducing.md says how to add one. Read by reproduce.py (which runs the
+commands) and report.py (which quotes the questions and builds the sections).
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 import shlex
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PRESETS = ROOT / "experiments" / "papers"
-EXPERIMENTS = {
-    "1": "Scaling (Barak et al. 2022)",
-    "2": "Progressive distillation (Panigrahi et al. 2025)",
-    "3": "Repetition (Liu et al. 2026)",
-}
+PRESETS = ROOT / "experiments"  # each paper's folder below it holds its presets
+if str(PRESETS) not in sys.path:
+    sys.path.insert(0, str(PRESETS))  # the paper folders are packages beside this file
+
+
+def papers(directory: Path = PRESETS) -> dict[str, str]:
+    """Every paper folder (a package with presets) by its NUMBER: the folder's name, in number order."""
+    found = {}
+    for init in sorted(directory.glob("*/__init__.py")):
+        if any(init.parent.glob("*.toml")):
+            found[str(importlib.import_module(init.parent.name).NUMBER)] = init.parent.name
+    return dict(sorted(found.items()))
+
+
+PAPERS = papers()  # "1" -> "barak", ...
+EXPERIMENTS = {number: importlib.import_module(name).TITLE for number, name in PAPERS.items()}  # "1" -> "Scaling (Barak et al. 2022)"
 SUBCOMMANDS = ("train", "sweep", "probe")  # what the presets may run
 KEYS = {"full": "# Command:", "quick": "# Quick:"}
 HEADER = ("# Question:", "# Command:", "# Quick:", "# Runtime:", "# Expected:")
@@ -75,7 +89,8 @@ def header(preset: Path) -> dict[str, list[str]]:
 
 
 def presets(directory: Path = PRESETS) -> list[Path]:
-    return sorted(directory.glob("*.toml"))
+    """Every paper's presets, in name order (1a_..., 1b_..., 2a_...)."""
+    return sorted((p for name in papers(directory).values() for p in (directory / name).glob("*.toml")), key=lambda p: p.name)
 
 
 def plan(mode: str, directory: Path = PRESETS) -> list[Step]:

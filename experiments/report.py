@@ -1,36 +1,33 @@
 """REPORT.md, claims.json and the figures from the results files that experiments/reproduce.py's commands wrote.
 
 Reads only results files with pandas and draws with matplotlib; never imports the trainer. Every
-verdict comes from parity.analysis.claims* computed from these files; the sections live in
-report_barak.py, report_barak_finite.py, report_panigrahi.py and report_liu.py.
+verdict comes from a paper's claims.py (on parity/analysis/claims.py's rules) computed from these files;
+the sections live in each paper folder's report.py (its SECTIONS).
 """
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime, timezone
 from pathlib import Path
 
-import report_barak
-import report_barak_finite
-import report_liu
-import report_panigrahi
-from presets import EXPERIMENTS, header
+from presets import EXPERIMENTS, PAPERS, header
 
+from parity.analysis.decision import FAMILY
 from parity.runs.files import atomic_write_bytes, write_json
 
-SECTIONS = {  # experiment number -> the section builders (each: dirs, figures folder -> Section)
-    "1": [report_barak.section, report_barak_finite.section],
-    "2": [report_panigrahi.section],
-    "3": [report_liu.section],
-}
+SECTIONS = {number: importlib.import_module(f"{name}.report").SECTIONS for number, name in PAPERS.items()}  # each: dirs, figures -> Section
 CLAIMS = "claims.json"  # beside REPORT.md: every claim's key, source and verdict (quick and full are compared on it)
 
 
 def compare(quick: list[dict], full: list[dict]) -> tuple[list[str], list[str]]:
-    """(keys the two versions share, those whose verdicts differ)."""
+    """(keys the two versions share, those decided in both whose verdicts differ: UNDECIDED in either is no disagreement)."""
     verdicts = {c["key"]: c["verdict"] for c in full}
     shared = [c["key"] for c in quick if c["key"] in verdicts]
-    return shared, [c["key"] for c in quick if c["key"] in verdicts and verdicts[c["key"]] != c["verdict"]]
+    decided = lambda a, b: "UNDECIDED" not in (a, b)
+    return shared, [
+        c["key"] for c in quick if c["key"] in verdicts and decided(verdicts[c["key"]], c["verdict"]) and verdicts[c["key"]] != c["verdict"]
+    ]
 
 
 def write(mode: str, dirs: dict[str, Path], steps, timings: dict, info: dict, target: Path) -> Path:
@@ -57,7 +54,7 @@ def write(mode: str, dirs: dict[str, Path], steps, timings: dict, info: dict, ta
         tried = [f"- `{p.name}`: {header(p)['# Tried:'][0]}" for p in files if "# Tried:" in header(p)]
         body += [f"## {number}. {title}", "", "Questions (from the presets):", "", *questions, ""]
         body += ["What was tried while choosing the presets (their `# Tried:` notes):", "", *tried, ""] if tried else []
-        body += [f"Commands ({mode}), from `experiments/papers/`:", "", "```", *[s.text for s in mine], "```", "", *lines, "Claims:", ""]
+        body += [f"Commands ({mode}), from `experiments/{PAPERS[number]}/`:", "", "```", *[s.text for s in mine], "```", "", *lines, "Claims:", ""]
         body += [f"- {claim.line()}" for claim in found] + [""]
         verdicts += [(number, claim) for claim in found]
     escape = lambda text: text.replace("|", "\\|")
@@ -66,15 +63,27 @@ def write(mode: str, dirs: dict[str, Path], steps, timings: dict, info: dict, ta
         "",
         f"Written by `make reproduce{' QUICK=1' if mode == 'quick' else ''}` (the {mode} version) on "
         f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC from runs of commit {info.get('git_commit')}. Every verdict below is "
-        "computed from the results files by `parity/analysis/claims*.py`; none is written by hand. Numbers are medians over "
+        "computed from the results files by each paper's `experiments/<paper>/claims.py`; none is written by hand. Numbers are medians over "
         "seeds with their interquartile range (IQR); a seed that never reached the target counts as slower than any "
-        "that did. Each claim names its source and tests the quantity the paper states; bootstrap rules resample the seeds.",
+        "that did. Each claim names its source and tests the quantity the paper states.",
         "",
         "## Claims",
         "",
-        "| # | claim (key) | source | verdict |",
-        "|---|---|---|---|",
-        *[f"| {n} | {escape(c.text)} (`{c.key}`) | {escape(c.source)} | **{c.verdict}** |" for n, c in verdicts],
+        "One rule decides every claim (`parity/analysis/decision.py`): an effect (named in each row) with its 95% interval "
+        "over seeds (bootstrap; for students, teachers and then each teacher's students; exact binomial for shares), and a "
+        "margin stated before the data. **HOLDS**: the whole interval lies on the claimed side of the margin; **DOES NOT HOLD**: "
+        "it lies on the other side; **UNDECIDED**: it straddles the margin, with the seeds per arm that would likely decide it. "
+        f"Multiplicity: at the margin each verdict is wrong with probability at most 2.5%, so among these {len(verdicts)} claims at most "
+        f"{0.025 * len(verdicts):.1f} wrong verdicts are expected; the last column repeats the decision on Bonferroni intervals "
+        f"(level 1 - 0.05 / {FAMILY}: at most a 5% chance of any wrong verdict among up to {FAMILY} claims).",
+        "",
+        "| # | claim (key) | source | effect: estimate (95% interval; claimed side of the margin) | verdict | family-wise |",
+        "|---|---|---|---|---|---|",
+        *[
+            f"| {n} | {escape(c.text)} (`{c.key}`) | {escape(c.source)} | {escape(c.effect)}: {escape(c.interval_text())} | **{c.verdict}** | "
+            f"{c.decision.family_verdict if c.decision else 'UNDECIDED'} |"
+            for n, c in verdicts
+        ],
         "",
         "## Machine and wall times",
         "",
@@ -93,10 +102,9 @@ def write(mode: str, dirs: dict[str, Path], steps, timings: dict, info: dict, ta
         f"last invocation, which took {_seconds(info.get('wall_seconds', 0))} ({_seconds(info.get('cpu_seconds', 0))} of CPU time in its commands).",
         "",
     ]
-    write_json(
-        target / CLAIMS,
-        [{"key": c.key, "experiment": n, "source": c.source, "text": c.text, "verdict": c.verdict, "measured": c.measured} for n, c in verdicts],
-    )
+    if len(verdicts) > FAMILY:
+        raise ValueError(f"{len(verdicts)} claims: more than the {FAMILY} the family-wise level was set for (parity/analysis/decision.py)")
+    write_json(target / CLAIMS, [{"experiment": n, **c.record()} for n, c in verdicts])
     path = target / "REPORT.md"
     atomic_write_bytes(path, "\n".join(head + body).encode())
     return path

@@ -1,59 +1,91 @@
-"""parity/analysis/claims.py on hand-made numbers: each generic comparison holds where it should and fails where it should not."""
+"""parity/analysis/claims.py and decision.py on hand-made numbers: each rule holds, fails and stays open where it should."""
 
 import numpy as np
 import pytest
 
-from parity.analysis import claims as C
+from parity.analysis import claims, decision
 
 NAN = float("nan")
 REF = {"key": "k", "source": "a paper", "text": "a claim"}
 
 
+@pytest.fixture(autouse=True)
+def fewer_resamples(monkeypatch):
+    monkeypatch.setattr(decision, "N_BOOT", 2000)  # the report's 20,000 are for its family-wise tails
+
+
 def test_unsolved_seeds_count_as_slower_than_any_solved_one():
-    assert C.median([1, 2, None]) == 2
-    assert C.median([1, NAN, NAN]) == np.inf
-    assert C.quartiles([4, 1, 3, 2]) == pytest.approx((1.75, 2.5, 3.25))
-    assert C.quartiles([1, 2, NAN, NAN])[2] == np.inf
-    assert C.spread([100, 200, NAN]) == "200 (IQR 150-not reached; 2/3 reached)"
+    assert claims.median([1, 2, None]) == 2
+    assert claims.median([1, NAN, NAN]) == np.inf
+    assert claims.spread([100, 200, NAN]) == "200 (IQR 150-not reached; 2/3 reached)"
 
 
-def test_sooner_needs_a_lower_median_in_most_bootstrap_resamples():
+@pytest.mark.parametrize(
+    "interval, margin, side, verdict",
+    [
+        ((1.2, 1.8), 1.0, "above", "HOLDS"),
+        ((0.5, 0.9), 1.0, "above", "DOES NOT HOLD"),
+        ((0.9, 1.3), 1.0, "above", "UNDECIDED"),
+        ((1.1, 1.4), 1.5, "below", "HOLDS"),
+        ((1.6, 3.0), 1.5, "below", "DOES NOT HOLD"),
+        ((0.8, 1.2), (2 / 3, 1.5), "within", "HOLDS"),
+        ((1.6, 2.2), (2 / 3, 1.5), "within", "DOES NOT HOLD"),
+        ((0.9, 1.7), (2 / 3, 1.5), "within", "UNDECIDED"),
+        ((NAN, NAN), 1.0, "above", "UNDECIDED"),
+    ],
+)
+def test_three_outcomes_from_an_interval_and_a_margin(interval, margin, side, verdict):
+    assert decision.judge(interval, margin, side) == verdict
+
+
+def test_sooner_holds_fails_or_stays_open_and_says_how_many_seeds_would_decide():
     rng = np.random.default_rng(1)
-    fresh = 1000 + 100 * rng.standard_normal(12)
-    sooner = C.claim_sooner(fresh, 500 + 50 * rng.standard_normal(12), **REF)
-    assert sooner.holds is True and "less compute" in sooner.measured and "100% of resamples" in sooner.measured
-    assert C.claim_sooner(fresh, 1000 + 100 * rng.standard_normal(12), **REF).holds is False
-    assert C.claim_sooner([NAN] * 4, [10] * 4, **REF).holds is True  # the baseline never solves
-    assert C.claim_sooner([NAN] * 4, [NAN] * 4, **REF).holds is None  # nothing solves
-    assert "fewer steps" in C.claim_sooner(fresh, fresh / 2, unit="steps", **REF).measured
+    fresh = 1000 * np.exp(0.3 * rng.standard_normal(16))
+    sooner = claims.claim_sooner(fresh, fresh / 2, **REF)
+    assert sooner.holds is True and sooner.decision.estimate == pytest.approx(2.0) and sooner.seeds == [16, 16]
+    assert claims.claim_sooner(fresh, fresh * 2, **REF).verdict == "DOES NOT HOLD"
+    small = np.array([600.0, 1000.0, 1700.0])
+    open_ = claims.claim_sooner(small, small / 1.2, **REF)
+    assert open_.verdict == "UNDECIDED" and open_.decision.needed > 3 and "seeds would likely decide it" in open_.interval_text()
+    assert claims.claim_sooner([NAN] * 4, [10] * 4, **REF).holds is True  # the baseline never solves
+    assert claims.claim_sooner([NAN] * 4, [NAN] * 4, **REF).verdict == "UNDECIDED"  # nothing solves
 
 
-def test_within_a_factor_either_way():
-    labels = [100, 110, 90, 100]
-    assert C.claim_within(labels, [90, 95, 100, 120], **REF).holds is True
-    assert C.claim_within(labels, [40, 45, 50, 40], **REF).holds is False  # 2.2x faster
-    assert C.claim_within(labels, [NAN] * 4, **REF).holds is False  # never solves: infinitely slower
-    assert C.claim_within(labels, [180, 190, 200, 210], within=2, **REF).holds is True
+def test_no_difference_is_an_equivalence_test_on_the_whole_interval():
+    rng = np.random.default_rng(2)
+    labels = 1000 * np.exp(0.2 * rng.standard_normal(16))
+    assert claims.claim_within(labels, labels * 1.05, **REF).holds is True
+    assert claims.claim_within(labels, labels / 3, **REF).holds is False  # 3x faster
+    few = np.array([600.0, 1000.0, 1700.0])
+    assert claims.claim_within(few, few / 1.3, within=1.5, **REF).verdict == "UNDECIDED"  # a point inside, an interval that is not
+    assert claims.claim_no_faster(labels, labels * 1.5, margin=2, **REF).holds is True  # slower is no faster
+    assert claims.claim_no_faster(labels, [NAN] * 16, margin=2, **REF).holds is True  # never solves: infinitely slower
 
 
-def test_gap_shrinks_against_the_bootstrap():
-    fresh = 1000 + 100 * np.random.default_rng(2).standard_normal(12)
-    shrinks = C.claim_gap_shrinks((fresh, fresh / 2), (fresh, fresh), **REF)
-    assert shrinks.holds is True and "2.00x -> 1.00x" in shrinks.measured
-    assert C.claim_gap_shrinks((fresh, fresh), (fresh, fresh / 2), **REF).holds is False
+def test_students_are_resampled_by_teacher_and_paired_arms_share_the_teacher_draw():
+    teachers = [np.full(4, 1000.0 * f) for f in (1, 2, 4, 8)]  # all the spread is between teachers
+    boot = decision.bootstrap([teachers, [t / 2 for t in teachers]], claims.median_ratios)
+    assert np.allclose(boot, 2.0)  # the same teachers in both arms: the ratio never varies
+    unpaired = decision.bootstrap([np.full(16, 1000.0), teachers], claims.median_ratios)
+    assert unpaired.min() < 0.3 and unpaired.max() > 0.9  # against labels the teachers' spread shows
+    claim = claims.claim_sooner(np.full(16, 20000.0), teachers, **REF)
+    assert claim.teachers == 4 and claim.seeds == [16, 16] and claim.holds is True
 
 
-def test_decreasing_medians():
-    assert C.claim_decreasing([("2^12", [0.3, 0.28]), ("2^14", [0.2]), ("fresh", [0.1])], **REF).holds is True
-    assert C.claim_decreasing([("2^12", [0.3]), ("2^14", [0.35]), ("fresh", [0.1])], **REF).holds is False
+def test_shares_use_the_exact_interval():
+    assert decision.binomial_interval(8, 8, 0.95)[0] == pytest.approx(0.025 ** (1 / 8), abs=1e-6)
+    low, high = decision.binomial_interval(3, 10, 0.95)
+    assert low == pytest.approx(0.0667, abs=1e-3) and high == pytest.approx(0.6525, abs=1e-3)
+    assert claims.claim_all_reach([10] * 8, **REF).holds is True
+    assert claims.claim_all_reach([10, None] * 4, **REF).verdict == "UNDECIDED"
+    assert claims.claim_all_reach([None] * 8, **REF).holds is False
 
 
-def test_all_reach():
-    assert C.claim_all_reach([10, 20, 30], **REF).holds is True
-    assert C.claim_all_reach([10, 20, None], **REF).holds is False
-
-
-def test_a_claim_line_states_its_key_source_and_computed_verdict():
-    line = C.Claim("x-fast", "Someone 2020, Fig. 1", "x is fast", "2.00x", True).line()
-    assert line == "**HOLDS** (`x-fast`; Someone 2020, Fig. 1): x is fast. Measured: 2.00x."
-    assert C.Claim("k", "s", "x", "y", False).verdict == "DOES NOT HOLD" and C.Claim("k", "s", "x", "y", None).verdict == "UNDECIDED"
+def test_a_claim_line_and_record_carry_the_estimate_interval_margin_and_seeds():
+    claim = claims.claim_sooner([100.0] * 8, [50.0] * 8, **REF)
+    assert claim.line().startswith("**HOLDS** (`k`; a paper): a claim. speed-up") and "claimed > 1" in claim.line()
+    record = claim.record()
+    assert record["estimate"] == 2.0 and record["interval"] == [2.0, 2.0] and record["margin"] == 1.0 and record["seeds"] == [8, 8]
+    assert record["verdict"] == "HOLDS" and record["familywise_verdict"] == "HOLDS" and record["teachers"] is None
+    parts = [claim, claims.claim_sooner([100.0] * 8, [200.0] * 8, **REF)]
+    assert claims.claim_all_of(parts, **REF).verdict == "DOES NOT HOLD"  # one failing part fails the whole

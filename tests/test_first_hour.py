@@ -11,8 +11,7 @@ import pytest
 from conftest import flags
 
 from parity import teacher_spec
-from parity.analysis import plot as plots
-from parity.analysis import style
+from parity.analysis import plot, style
 from parity.config import TrainConfig
 from parity.shell import switches
 from parity.sweeps import points, results
@@ -70,7 +69,7 @@ def frame(**varying) -> pd.DataFrame:
 def drawn(monkeypatch, *args, **kwargs):
     figures = []
     monkeypatch.setattr(style, "save", lambda fig, out: figures.append(fig) or out)
-    plots.plot(*args, **kwargs)
+    plot.plot(*args, **kwargs)
     fig = figures[0]
     fig.canvas.draw()
     return fig

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from report_common import Section, figure, present, pyplot, results, run_metrics, save, seed_curves, table
 
-from parity.analysis import claims_barak_finite as B
+from barak import claims_finite
 from parity.analysis.claims import median, spread
 
 
@@ -42,10 +42,10 @@ def grokking(sweep: Path, out: Path) -> Section:
     small = rows[rows.pool_size == m]
     curves = {float(wd): run_metrics(sweep, g.run_id.iloc[0]) for wd, g in small.groupby("weight_decay")}
     lines += figure("grokking", figure_grokking(curves, m, out))
-    found = [B.claim_decay_widens(rows)]
+    found = [claims_finite.claim_decay_widens(rows)]
     solved = [wd for wd in decays if wd > 0 and np.isfinite(median(small.loc[small.weight_decay == wd, "steps_to_target"]))]
     if solved:
-        found.insert(0, B.claim_grokking(curves[float(solved[0])], m, float(solved[0])))
+        found.insert(0, claims_finite.claim_grokking(curves[float(solved[0])], m, float(solved[0])))
     return Section(lines, found)
 
 
@@ -68,7 +68,7 @@ def label_noise(sweep: Path, clean: pd.DataFrame | None) -> Section:
         "",
         *table(["p", "steps to 99%, median (IQR; reached)", "slower than clean", "1 / (1 - 2p)^2"], table_rows),
     ]
-    return Section(lines, [B.claim_noise_learned(rows, float(p)) for p in sorted(rows.label_noise.unique())])
+    return Section(lines, [claims_finite.claim_noise_learned(rows, float(p)) for p in sorted(rows.label_noise.unique())])
 
 
 def section(dirs: dict[str, Path], out: Path) -> Section:

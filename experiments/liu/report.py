@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from report_common import Section, figure, plain_log_y, pow2, present, pyplot, results, run_metrics, save, table
 
-from parity.analysis import claims_liu as L
+from liu import claims
 from parity.analysis.claims import median, spread
 from parity.stats import quartiles
 
@@ -39,8 +39,10 @@ def a_over_w_at(metrics: pd.DataFrame, step: int = A_STEP) -> list[float]:
 
 def samples_table(rows: pd.DataFrame) -> list[str]:
     batch = int(rows.batch_size.iloc[0])
-    body = [[arm, spread(part.samples_to_target), spread(part.steps_to_target)] for arm, part in rows.groupby("arm", sort=False)]
-    return table(["arm", f"samples to 99% (steps x batch {batch})", "steps"], body)
+    body = [
+        [arm, f"{lr:g}", spread(part.samples_to_target), spread(part.steps_to_target)] for (arm, lr), part in rows.groupby(["arm", "lr"], sort=False)
+    ]
+    return table(["arm", "lr", f"samples to 99% (steps x batch {batch})", "steps"], body)
 
 
 def figure_repetition(rows: pd.DataFrame, curves: dict[str, pd.DataFrame], out: Path) -> str:
@@ -79,59 +81,61 @@ def figure_repetition(rows: pd.DataFrame, curves: dict[str, pd.DataFrame], out: 
 
 
 def section(dirs: dict[str, Path], out: Path) -> Section:
-    rows = with_arms(results(dirs["repetition"]))
-    lr = float(rows.lr.iloc[0])
-    pick = lambda frame, arm: frame.loc[frame.arm == arm, "samples_to_target"]
-    pool_sizes = sorted(rows.loc[rows.data == "pool", "pool_size"].unique())
-    learned = [n for n in pool_sizes if np.isfinite(median(rows.loc[(rows.data == "pool") & (rows.pool_size == n), "steps_to_target"]))]
+    every = with_arms(results(dirs["repetition"]))
+    base_lr = 0.1 if (every.lr == 0.1).any() else float(every.lr.min())  # the phases and the interventions run at 0.1
+    rows = every[every.lr == base_lr]
+    cells = lambda frame, arm: frame.loc[frame.arm == arm, "samples_to_target"]
+    by_lr = lambda arm: {float(lr): part.samples_to_target for lr, part in every[every.arm == arm].groupby("lr")}
+    solved = lambda n: any(np.isfinite(median(v)) for v in by_lr(f"pool {pow2(n)}").values())
+    pool_sizes = sorted(every.loc[every.data == "pool", "pool_size"].unique())
+    learned = [n for n in pool_sizes if solved(n)]
     small = f"pool {pow2(learned[0])}" if learned else None
-    fresh = pick(rows, "fresh data")
+    fresh = cells(rows, "fresh data")
     curves = {arm: run_metrics(dirs["repetition"], part.run_id.iloc[0]) for arm, part in rows.groupby("arm", sort=False)}
-    lines = ["Small pools repeated against fresh data, at equal compute:", "", *samples_table(rows)]
+    cube = 2 ** int(every.d.iloc[0])  # fresh data samples the whole cube {+-1}^d: a set of size 2^d
+    grid = ", ".join(f"{lr:g}" for lr in sorted(every.lr.unique()))
+    lines = [
+        f"Small pools repeated against fresh data, at equal compute, over the learning-rate grid {grid} (each claim takes each arm at its best):",
+        "",
+    ]
+    lines += samples_table(every)
     found = []
     if small:
-        found.append(L.claim_small_beats_fresh(fresh, pick(rows, small), small, lr))
-    memorised = f"pool {pow2(pool_sizes[0])}"
-    found.append(L.claim_memorised(curves[memorised], int(pool_sizes[0])))
-    a_curves = {arm: m for arm, m in curves.items() if arm != memorised}
-    groups = [(arm, a_over_w_at(curves[arm])) for arm in [f"pool {pow2(n)}" for n in learned] + ["fresh data"]]
-    found.append(L.claim_a_over_w_falls(groups, A_STEP))
+        found.append(claims.claim_small_beats_fresh(by_lr("fresh data"), by_lr(small), small))
+        found.append(claims.claim_gap_grows({**{int(n): by_lr(f"pool {pow2(n)}") for n in learned}, cube: by_lr("fresh data")}))
+    unlearned = [n for n in pool_sizes if not solved(n)]
+    if unlearned and f"pool {pow2(unlearned[0])}" in curves:
+        found.append(claims.claim_memorised(curves[f"pool {pow2(unlearned[0])}"], int(unlearned[0])))
+    a_curves = {arm: m for arm, m in curves.items() if arm not in [f"pool {pow2(n)}" for n in unlearned]}
+    groups = [(int(n), a_over_w_at(curves[f"pool {pow2(n)}"])) for n in learned] + [(cube, a_over_w_at(curves["fresh data"]))]
+    found.append(claims.claim_a_over_w_falls(groups, A_STEP))
     if present(dirs, "phases"):
         phases = with_arms(results(dirs["phases"]))
-        lines += ["A first phase on a small set, then fresh data (the fresh-data arm above is the baseline):", "", *samples_table(phases)]
-        two = phases[phases.phases.str.count(",") == 1]
+        lines += [f"A first phase, then fresh data (lr {base_lr:g}; the fresh-data arm above is the baseline):", "", *samples_table(phases)]
+        two = phases[(phases.phases.str.count(",") == 1) & (phases.data == "pool")]
         true, random = (two[two.random_labels_steps == 0], two[two.random_labels_steps > 0])
+        control = phases[(phases.data == "online") & (phases.random_labels_steps > 0)]
         if not true.empty and not random.empty:
             set_name = f"a set of {pow2(true.pool_size.iloc[0])} for {int(random.random_labels_steps.iloc[0])} steps"
-            found.append(
-                L.claim_phase_accelerates(
-                    fresh,
-                    true.samples_to_target,
-                    "liu-true-phase",
-                    f"{set_name} with true labels, then fresh data, reaches 99% with less compute than fresh data alone",
-                )
+            phase = lambda arm, key, labels: claims.claim_phase_accelerates(
+                fresh,
+                arm.samples_to_target,
+                key,
+                f"{set_name} with {labels} labels, then fresh data, reaches 99% with less compute than fresh data alone",
             )
-            found.append(
-                L.claim_phase_accelerates(
-                    fresh,
-                    random.samples_to_target,
-                    "liu-random-phase",
-                    f"{set_name} with random labels, then fresh data, reaches 99% with less compute than fresh data alone",
-                )
-            )
-            found.append(L.claim_random_like_true(true.samples_to_target, random.samples_to_target, set_name))
+            found += [phase(true, "liu-true-phase", "true"), phase(random, "liu-random-phase", "random")]
+            found.append(claims.claim_random_like_true(true.samples_to_target, random.samples_to_target, set_name))
             random_curve = run_metrics(dirs["phases"], random.run_id.iloc[0])
             a_curves[random.arm.iloc[0]] = random_curve
-            found.append(L.claim_random_raises_a(a_over_w_at(random_curve), a_over_w_at(curves["fresh data"]), A_STEP))
+            found.append(claims.claim_random_raises_a(a_over_w_at(random_curve), a_over_w_at(curves["fresh data"]), A_STEP))
+        if not control.empty:
+            found.append(claims.claim_random_fresh_no_help(fresh, control.samples_to_target))
         for arm, part in phases[phases.phases.str.count(",") > 1].groupby("arm"):
-            found.append(
-                L.claim_phase_accelerates(
-                    fresh, part.samples_to_target, "liu-nested-phases", f"nested phases ({arm}) reach 99% with less compute than fresh data alone"
-                )
-            )
+            text = f"nested phases ({arm}) reach 99% with less compute than fresh data alone"
+            found.append(claims.claim_phase_accelerates(fresh, part.samples_to_target, "liu-nested-phases", text))
     lines += figure("repetition", figure_repetition(rows, a_curves, out))
     if present(dirs, "second_layer") and small:
-        part = second_layer(dirs["second_layer"], (fresh, pick(rows, small)), small)
+        part = second_layer(dirs["second_layer"], (fresh, cells(rows, small)), small)
         lines += part.lines
         found += part.claims
     if present(dirs, "full_batch"):
@@ -142,17 +146,22 @@ def section(dirs: dict[str, Path], out: Path) -> Section:
 
 
 def second_layer(sweep: Path, baseline: tuple[pd.Series, pd.Series], small: str) -> Section:
+    """The intervention on the large-set arm (fresh data), against the untouched small set."""
     rows = with_arms(results(sweep))
-    body = [["none (3a_repetition.toml)", spread(baseline[0]), spread(baseline[1]), f"{median(baseline[0]) / median(baseline[1]):.2f}x"]]
+    gap = lambda fresh: f"{median(fresh) / median(baseline[1]):.2f}x"
+    body = [["none (3a_repetition.toml)", spread(baseline[0]), gap(baseline[0])]]
     found = []
     for (scale, mult), part in rows.groupby(["init_scale_out", "lr_out_mult"]):
-        fresh, pool = (part.loc[part.arm == a, "samples_to_target"] for a in ("fresh data", small))
+        fresh = part.loc[part.arm == "fresh data", "samples_to_target"]
         what = f"a {scale:g}x larger second-layer init" if scale != 1 else f"a {mult:g}x larger second-layer learning rate"
-        body.append([what, spread(fresh), spread(pool), f"{median(fresh) / median(pool):.2f}x"])
+        body.append([what, spread(fresh), gap(fresh)])
         key = "liu-second-layer-init" if scale != 1 else "liu-second-layer-lr"
-        found.append(L.claim_second_layer(baseline, (fresh, pool), key, what))
-    lines = [f"The second layer alone (`--init-scale-out`, `--lr-out-mult`): samples to 99%, fresh data against the {small}:", ""]
-    lines += table(["intervention", "fresh data", small, "gap"], body)
+        found.append(claims.claim_second_layer(fresh, baseline[1], key, what))
+    lines = [
+        f"The second layer alone (`--init-scale-out`, `--lr-out-mult`) on fresh data, against the untouched {small} ({spread(baseline[1])} samples):",
+        "",
+    ]
+    lines += table(["intervention on fresh data", "samples to 99%", f"gap to the untouched {small}"], body)
     return Section(lines, found)
 
 
@@ -169,4 +178,7 @@ def full_batch(sweep: Path) -> Section:
         *table(["N", "steps", "compute (samples)"], body),
     ]
     small, large = (rows[rows.pool_size == n] for n in (sizes[0], sizes[-1]))
-    return Section(lines, [L.claim_full_batch_compute(large, small, (int(sizes[0]), int(sizes[-1])), lr)])
+    return Section(lines, [claims.claim_full_batch_steps(large, small, (int(sizes[0]), int(sizes[-1])), lr)])
+
+
+SECTIONS = [section]  # what report.py builds for this paper, in order

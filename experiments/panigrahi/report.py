@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from report_common import Section, checkpoint_accuracy, figure, pyplot, results, run_config, run_metrics, save, table
 
-from parity.analysis import claims_panigrahi as P
+from panigrahi import claims
 from parity.analysis.claims import CHANCE, spread
 
 ORDER = ["labels", "final", "progressive", "mid", "before", "after"]
@@ -63,7 +63,7 @@ def figure_probe(probe: pd.DataFrame, marks: dict[str, int], out: Path) -> str:
         ax.plot(rows.step, rows.in_support, color=color, lw=1.6, label=f"degree {degree}, in support")
         ax.plot(rows.step, rows.control, color=color, lw=1, ls="--", label=f"degree {degree}, control (off support)")
     acc = seed0[seed0.degree == 1].sort_values("step")
-    start, end = P.transition(acc)
+    start, end = claims.transition(acc)
     if np.isfinite(start):
         ax.axvspan(start, end, color="grey", alpha=0.12, label=f"transition (accuracy {CHANCE} -> 0.99)")
     for (name, step), style in zip(marks.items(), (":", "-.", "--")):
@@ -85,45 +85,56 @@ def section(dirs: dict[str, Path], out: Path) -> Section:
     teacher = dirs["teacher"]
     probe = pd.read_parquet(teacher / "probe.parquet")
     summary = json.loads((teacher / "summary.json").read_text())
-    accuracy = checkpoint_accuracy(teacher, 0)
-    rows = pd.concat([results(dirs["labels"]), results(dirs["students"])], ignore_index=True)
-    arm_by_run, first_steps, curves = {}, {}, {}
-    for run_id, part in rows.groupby("run_id", sort=False):
-        is_student = part.command.iloc[0] == "distill"
-        sweep = dirs["students"] if is_student else dirs["labels"]
-        distill = run_config(sweep, run_id).get("distill") or {}
-        arm = arm_of(part.teacher_step.iloc[0] if is_student else None, distill.get("auto"), accuracy)
-        if is_student and arm not in ("final", "progressive"):
-            first_steps[arm] = int(distill["schedule"][0]["teacher_step"])
+    labels_rows, students = results(dirs["labels"]), results(dirs["students"])
+    accuracy = {int(t): checkpoint_accuracy(teacher, int(t)) for t in students.teacher_seed.unique()}
+    arm_by_run, first_steps, metrics = {}, {}, {}
+    for run_id, part in students.groupby("run_id", sort=False):
+        t = int(part.teacher_seed.iloc[0])
+        distill = run_config(dirs["students"], run_id).get("distill") or {}
+        arm = arm_of(part.teacher_step.iloc[0], distill.get("auto"), accuracy[t])
+        if arm not in ("final", "progressive"):
+            first_steps.setdefault(arm, {})[t] = int(distill["schedule"][0]["teacher_step"])
         arm_by_run[run_id] = arm
-        curves[arm] = run_metrics(sweep, run_id)
-    rows["arm"] = rows.run_id.map(arm_by_run)
-    names = {arm: label(arm, first_steps, accuracy) for arm in curves}
-    steps_of = lambda arm: rows.loc[rows.arm == arm, "steps_to_target"]
-    teacher_steps = summary["steps_to_target"][0]
+        metrics.setdefault(arm, []).append(run_metrics(dirs["students"], run_id))
+    students["arm"] = students.run_id.map(arm_by_run)
+    metrics["labels"] = [run_metrics(dirs["labels"], labels_rows.run_id.iloc[0])]
+    curves = {arm: pd.concat(parts, ignore_index=True) for arm, parts in metrics.items()}
+    teachers = sorted(accuracy)
+    clusters = lambda arm: [students.loc[(students.arm == arm) & (students.teacher_seed == t), "steps_to_target"].to_numpy(float) for t in teachers]
+    first = {arm: steps[0] if 0 in steps else next(iter(steps.values())) for arm, steps in first_steps.items()}  # teacher 0's, for the labels
+    names = {arm: label(arm, first, accuracy[0] if 0 in accuracy else next(iter(accuracy.values()))) for arm in curves}
+    teacher_steps = [summary["steps_to_target"][t] for t in teachers]
+    pooled = lambda arm: students.loc[students.arm == arm, "steps_to_target"] if arm != "labels" else labels_rows.steps_to_target
     lines = [
-        f"Teacher: {len(summary['seeds'])} seeds, steps to 99%: {', '.join(f'{s:,}' if s else 'not reached' for s in summary['steps_to_target'])}; "
-        f"seed 0 teaches. Student steps to 99% test accuracy:",
+        f"Teachers: {len(summary['seeds'])} seeds, steps to 99%: {', '.join(f'{s:,}' if s else 'not reached' for s in summary['steps_to_target'])}; "
+        f"teacher seeds {', '.join(map(str, teachers))} teach {students.seed.nunique()} students each. Student steps to 99% test accuracy "
+        f"(the arms' checkpoints named by teacher seed 0's):",
         "",
-        *table(["arm", "median (IQR; seeds that reached it)"], [[names[a], spread(steps_of(a))] for a in ORDER if a in curves]),
+        *table(["arm", "median over all teachers' students (IQR; reached)"], [[names[a], spread(pooled(a))] for a in ORDER if a in curves]),
     ]
     lines += figure("students", figure_students(curves, names, out))
-    lines += figure("teacher probe", figure_probe(probe, {a: first_steps[a] for a in ("mid", "before", "after") if a in first_steps}, out))
-    labels = steps_of("labels")
+    lines += figure("teacher probe", figure_probe(probe, {a: first[a] for a in ("mid", "before", "after") if a in first}, out))
+    labels = labels_rows.steps_to_target.to_numpy(float)
     found = []
     if "progressive" in curves:
-        found.append(P.claim_helps(labels, steps_of("progressive"), "panigrahi-progressive", "progressive"))
+        found.append(claims.claim_helps(labels, clusters("progressive"), "panigrahi-progressive", "progressive"))
+        if all(teacher_steps):
+            found.append(claims.claim_keeps_pace(clusters("progressive"), teacher_steps))
     if "final" in curves:
-        source = f"{P.PAPER}, Fig. 1 (one-shot stays at chance)"
-        found.append(P.claim_no_help(labels, steps_of("final"), "panigrahi-one-shot", "one-shot (final teacher)", source))
+        source = f"{claims.PAPER}, Fig. 1 (one-shot stays at chance)"
+        found.append(claims.claim_no_help(labels, clusters("final"), "panigrahi-one-shot", "one-shot (final teacher)", source))
+        found.append(claims.claim_one_shot_learns(clusters("final")))
     if "mid" in curves:
-        found.append(P.claim_helps(labels, steps_of("mid"), "panigrahi-mid-helps", names["mid"]))
-        if teacher_steps:
-            found.append(P.claim_before_teacher(steps_of("mid"), teacher_steps))
+        found.append(claims.claim_helps(labels, clusters("mid"), "panigrahi-mid-helps", names["mid"]))
+        if all(teacher_steps):
+            found.append(claims.claim_before_teacher(clusters("mid"), teacher_steps))
         for arm in ("before", "after"):
             if arm in curves:
-                source = f"{P.PAPER}, Sec. 5 (checkpoints before or after the transition do not help)"
-                found.append(P.claim_no_help(labels, steps_of(arm), f"panigrahi-{arm}-no-help", names[arm], source))
-                found.append(P.claim_only_mid_helps(steps_of("mid"), steps_of(arm), f"panigrahi-mid-beats-{arm}", f"{arm}-transition"))
-    found += [P.claim_degree1_spike(probe), P.claim_degree1_collapses(probe)]
+                source = f"{claims.PAPER}, Sec. 5 (checkpoints before or after the transition do not help)"
+                found.append(claims.claim_no_help(labels, clusters(arm), f"panigrahi-{arm}-no-help", names[arm], source))
+                found.append(claims.claim_only_mid_helps(clusters("mid"), clusters(arm), f"panigrahi-mid-beats-{arm}", f"{arm}-transition"))
+    found += [claims.claim_degree1_spike(probe), claims.claim_degree1_collapses(probe)]
     return Section(lines, found)
+
+
+SECTIONS = [section]  # what report.py builds for this paper, in order

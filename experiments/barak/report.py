@@ -1,6 +1,6 @@
 """Section 1 of the report, Barak et al. 2022: scaling against their Fig. 2, width, hidden progress, the single neuron.
 
-Grokking and label noise are in report_barak_finite.py.
+Grokking and label noise are in report_finite.py.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 from report_common import Section, figure, present, pyplot, results, run_metrics, save, seed_curves, table
 
-from parity.analysis import claims_barak as B
+from barak import claims, claims_progress, report_finite
 from parity.analysis.claims import CHANCE, median, number
 from parity.stats import quartiles
 
-# Fig. 2 (right) medians as read off the figure (docs/training.md quotes them): the grey reference on the scaling figure.
+# Fig. 2 (right) medians as read off the figure (quoted in docs/reproducing.md): the grey reference on the scaling figure.
 FIG2_MEDIANS = {
     2: {20: 18, 30: 22, 40: 25, 50: 29, 70: 38},
     3: {20: 92, 30: 149, 40: 220, 50: 306, 70: 555},
@@ -27,7 +27,7 @@ def figure_scaling(by_width: dict[int, pd.DataFrame], out: Path) -> str:
     plt = pyplot()
     fig, axes = plt.subplots(1, len(by_width), figsize=(5.2 * len(by_width), 4.4), squeeze=False, sharey=True)
     for ax, (width, rows) in zip(axes[0], by_width.items()):
-        ex = B.scaling_exponents(rows, n_boot=0)
+        ex = claims.scaling_exponents(rows, n_boot=0)
         for i, ((k, group), fit) in enumerate(zip(rows.groupby("k"), ex.itertuples())):
             ds = np.array(sorted(group.d.unique()))
             q = np.array([quartiles(group.loc[group.d == d, "steps_to_target"]) for d in ds])
@@ -42,7 +42,13 @@ def figure_scaling(by_width: dict[int, pd.DataFrame], out: Path) -> str:
             )
             paper = FIG2_MEDIANS.get(k, {})
             ax.plot(
-                list(paper), list(paper.values()), "s:", color=f"C{i}", mfc="white", alpha=0.6, label=f"Fig. 2, k = {k}: slope {B.FIG2_SLOPES[k]:.2f}"
+                list(paper),
+                list(paper.values()),
+                "s:",
+                color=f"C{i}",
+                mfc="white",
+                alpha=0.6,
+                label=f"Fig. 2, k = {k}: slope {claims.FIG2_SLOPES[k]:.2f}",
             )
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -61,7 +67,7 @@ def figure_hidden_progress(runs: dict[str, tuple[pd.DataFrame, pd.DataFrame]], o
     plt = pyplot()
     fig, axes = plt.subplots(3, len(runs), figsize=(5.4 * len(runs), 8.0), squeeze=False)
     for col, (title, (metrics, control)) in enumerate(runs.items()):
-        ends = B.plateau_ends(metrics)
+        ends = claims_progress.plateau_ends(metrics)
         last = float(ends.plateau_end.max()) if not ends.empty else float(metrics.step.max())
         for ax, column in zip(axes[:2, col], ("test_acc", "w_change_inf")):
             seed_curves(ax, metrics[metrics.step <= last], column, "C1", "true labels")
@@ -73,8 +79,7 @@ def figure_hidden_progress(runs: dict[str, tuple[pd.DataFrame, pd.DataFrame]], o
             ratio = part.w_change_inf.to_numpy() / noise.reindex(list(zip(part.seed_index, part.step))).to_numpy()
             axes[2, col].plot(part.step / r.plateau_end, ratio, color="C1", lw=0.8, alpha=0.6)
         axes[2, col].axhline(1, color="k", lw=0.8)
-        axes[2, col].axvline(0.75, color="grey", ls=":", lw=1)
-        axes[2, col].set_xlabel("step / the seed's last step at chance (dotted: where the claim reads it)")
+        axes[2, col].set_xlabel("step / the seed's last step at chance (the claim reads it at 1)")
         axes[0, col].set_title(f"{title}, on the plateau: median over seeds bold", fontsize=9)
         axes[0, col].legend(fontsize=8)
     axes[0, 0].set_ylabel("test accuracy")
@@ -103,11 +108,11 @@ def figure_single_neuron(metrics: pd.DataFrame, title: str, out: Path) -> str:
 
 
 def slopes_table(by_width: dict[int, pd.DataFrame]) -> list[str]:
-    fits = {w: B.scaling_exponents(rows).set_index("k") for w, rows in by_width.items()}
-    header = ["k", *[f"width {w} (90% bootstrap)" for w in by_width], "Barak et al. Fig. 2 (n = 20-70)"]
+    fits = {w: claims.scaling_exponents(rows).set_index("k") for w, rows in by_width.items()}
+    header = ["k", *[f"width {w} (95% bootstrap)" for w in by_width], "Barak et al. Fig. 2 (n = 20-70)"]
     rows = [
-        [k, *[f"{f.loc[k, 'exponent']:.2f} ({f.loc[k, 'low']:.2f}-{f.loc[k, 'high']:.2f})" for f in fits.values()], f"{B.FIG2_SLOPES[k]:.2f}"]
-        for k in B.FIG2_SLOPES
+        [k, *[f"{f.loc[k, 'exponent']:.2f} ({f.loc[k, 'low']:.2f}-{f.loc[k, 'high']:.2f})" for f in fits.values()], f"{claims.FIG2_SLOPES[k]:.2f}"]
+        for k in claims.FIG2_SLOPES
     ]
     return table(header, rows)
 
@@ -127,7 +132,7 @@ def medians_table(by_width: dict[int, pd.DataFrame]) -> list[str]:
 
 
 def width_table(narrow: pd.DataFrame, wide: pd.DataFrame, widths: tuple[int, int]) -> list[str]:
-    points = B.width_points(narrow, wide)
+    points = claims.width_points(narrow, wide)
     med = lambda rows, k, d: number(median(rows.loc[(rows.k == k) & (rows.d == d), "steps_to_target"]))
     rows = [
         [int(p.k), int(p.d), med(narrow, p.k, p.d), med(wide, p.k, p.d), f"{p.speedup:.2f}x", f"{p.spread_narrow:.3f}", f"{p.spread_wide:.3f}"]
@@ -150,11 +155,15 @@ def section(dirs: dict[str, Path], out: Path) -> Section:
         *slopes_table(by_width),
     ]
     lines += figure("steps to target against d", figure_scaling(by_width, out))
-    found = [B.claim_exponent_grows(rows, width) for width, rows in by_width.items()]
+    found = [claims.claim_exponent_grows(rows, width) for width, rows in by_width.items()]
+    found += [claims.claim_no_early_successes(rows, width) for width, rows in by_width.items()]
     if len(by_width) == 2:
         (a, narrow_rows), (b, wide_rows) = by_width.items()
         lines += [f"Width {a} against width {b} at every (d, k):", "", *width_table(narrow_rows, wide_rows, (a, b))]
-        found += [B.claim_no_parallel_speedup(narrow_rows, wide_rows, (a, b)), B.claim_width_reduces_variance(narrow_rows, wide_rows, (a, b))]
+        found += [
+            claims.claim_no_parallel_speedup(narrow_rows, wide_rows, (a, b)),
+            claims.claim_width_reduces_variance(narrow_rows, wide_rows, (a, b)),
+        ]
     k3 = narrow[narrow.k == 3]
     pick = k3[k3.d == k3.d.max()].iloc[0]
     canonical = (run_metrics(dirs["scaling"], pick.run_id), pd.read_parquet(dirs["hidden_control"] / "metrics.parquet"))
@@ -171,8 +180,14 @@ def section(dirs: dict[str, Path], out: Path) -> Section:
         "",
     ]
     lines += figure("hidden progress against a control", figure_hidden_progress(dict(zip(titles, (canonical, large))), out))
-    found += [B.claim_progress_beats_control(*canonical, int(pick.batch_size)), B.claim_progress_beats_control(*large, int(true.batch_size))]
+    found += [
+        claims_progress.claim_progress_beats_control(*canonical, int(pick.batch_size)),
+        claims_progress.claim_progress_beats_control(*large, int(true.batch_size)),
+    ]
     lines += [f"The single-neuron view in a narrow net at large batch, {titles[1]}:", ""]
     lines += figure("the best neuron's support margin", figure_single_neuron(large[0], titles[1], out))
-    found.append(B.claim_neuron_leads(large[0], int(true.width), int(true.batch_size)))
+    found.append(claims_progress.claim_neuron_leads(large[0], int(true.width), int(true.batch_size)))
     return Section(lines, found)
+
+
+SECTIONS = [section, report_finite.section]  # what report.py builds for this paper, in order
