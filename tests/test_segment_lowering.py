@@ -71,3 +71,16 @@ def test_the_inspection_finds_a_conditional_inside_a_step_loop():
 
     jaxpr = jax.make_jaxpr(lambda c: jax.lax.scan(lambda c, t: jax.lax.scan(step, c, t), c, jax.numpy.zeros((3, 4))))(1.0).jaxpr
     assert [primitives(b) & CONTROL for b in innermost_scans(jaxpr)] == [{"cond"}]
+
+
+@pytest.mark.slow  # two 2,000-step runs: about 5 s of CPU
+def test_lazy_checks_give_the_steps_to_target_of_checks_after_every_block(monkeypatch):
+    from parity.engine import seed_loop
+    from parity.engine.loop import train
+
+    cfg = TrainConfig(d=8, k=2, width=32, batch_size=16, steps=2000, eval_every=500, seeds=2, test_size=256, check_every=50, early_stop=False)
+    lazy = train(cfg)
+    monkeypatch.setattr(seed_loop, "LAZY_BYTES", 0)  # parameter copies never fit: checks run after each block
+    eager = train(cfg)
+    assert lazy.steps_to_target == eager.steps_to_target
+    assert any(s is not None and s % cfg.eval_every for s in lazy.steps_to_target), lazy.steps_to_target  # a check decided it
