@@ -11,7 +11,7 @@ from test_loop import numpy_hinge_sgd_step
 
 from parity import data_plan
 from parity.config import TrainConfig
-from parity.engine import data, pool
+from parity.engine import blocks, data, pool, values
 from parity.engine.loop import train
 from parity.engine.loss import correct
 from parity.engine.model import first_layer
@@ -27,9 +27,9 @@ def seed0_batches(cfg: TrainConfig, steps: int):
     """Batches of seed 0 at steps 0..steps-1, and the pool (inputs, labels) of that seed."""
     engine, problem = Engine(cfg), make_problem(cfg)
     state = jax.tree.map(lambda v: v[0], engine.init(cfg.seed_values))
-    fn = jax.jit(lambda t: engine.batch_fn(state, t, problem))
+    store = pool.store_of(cfg, jax.tree.map(lambda v: v[0], engine.stores()), problem)
+    fn = jax.jit(lambda t: data.batch(cfg, state.key_data, t, store, problem.support))
     out = [tuple(np.asarray(a) for a in fn(t)) for t in range(steps)]
-    store = pool.store_of(cfg, state, problem)
     stored = None if store is None else tuple(np.asarray(a) for a in pool.samples(cfg, store, jnp.arange(data_plan.store_size(cfg)), problem.support))
     return out, stored, np.asarray(problem.support)
 
@@ -170,7 +170,7 @@ def test_full_batch_mode_is_gradient_descent_on_the_whole_pool():
     cfg = dataclasses.replace(POOL, pool_size=64, batch_size=64, seeds=1, steps=3, eval_every=3)
     engine, problem = Engine(cfg), make_problem(cfg)
     state = engine.init(cfg.seed_values)
-    x, y = (np.asarray(v, np.float64) for v in pool.samples(cfg, jax.tree.map(lambda v: v[0], state.data), jnp.arange(64), problem.support))
+    x, y = (np.asarray(v, np.float64) for v in pool.samples(cfg, jax.tree.map(lambda v: v[0], engine.stores()), jnp.arange(64), problem.support))
     P = jax.tree.map(lambda v: np.asarray(v[0], np.float64), state.params)["params"]
     p = {"W": P["hidden"]["kernel"], "b": P["hidden"]["bias"], "a": P["out"]["kernel"], "c": P["out"]["bias"]}
     for _ in range(3):
@@ -194,11 +194,11 @@ def test_runs_are_reproducible_and_seed_i_equals_its_single_run():
 
 def test_per_seed_pools_differ_and_a_shared_pool_is_stored_once():
     engine = Engine(POOL)
-    per_seed = engine.init(POOL.seed_values).data.words_NxW
+    per_seed = engine.stores().words_NxW
     assert per_seed.shape == (2, 100, 2) and per_seed.dtype == jnp.uint32  # 40 bits: two words a sample
     assert not np.array_equal(per_seed[0], per_seed[1])
     shared = dataclasses.replace(POOL, pool_per_seed=False)
-    assert Engine(shared).init(shared.seed_values).data == ()
+    assert Engine(shared).stores() == ()
     assert make_problem(shared).data.words_NxW.shape == (100, 2)
 
 
@@ -267,3 +267,21 @@ def test_steps_in_a_config_file_and_epochs_on_the_command_line_is_an_error(run_c
     r = run_cli("train", "--config", "run.toml", "--epochs", "3", "--out", "run")
     assert r.code == 2 and "--steps 500 and --epochs 3: give one of them, not both" in r.err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_block_drawn_at_once_gives_every_step_the_batch_of_that_step():
+    """blocks.draw (the engine's: a block's samples in one call) equals data.batch step by step, through phases,
+    a repeat stream, label noise and random labels."""
+    cfg = dataclasses.replace(POOL, repeat_fraction=0.25, repeat_size=30, label_noise=0.1, random_labels_steps=10, phases="50:20,100", seeds=1)
+    engine, problem = Engine(cfg), make_problem(cfg)
+    state = jax.tree.map(lambda v: v[0], engine.init(cfg.seed_values))
+    store = pool.store_of(cfg, jax.tree.map(lambda v: v[0], engine.stores()), problem)
+    v = values.values_of(cfg)
+    steps = jnp.arange(5, 35, dtype=jnp.int32)  # across the phase change at 20 and the random labels' end at 10
+    drawn = jax.jit(lambda s: blocks.draw(cfg, state.key_data, s, store, v))(steps)
+    for i, t in enumerate(np.asarray(steps)):
+        one = jax.tree.map(lambda a: None if a is None else a[i], drawn, is_leaf=lambda a: a is None)
+        x, y = blocks.batch(cfg, one, t, problem.support, v)
+        want_x, want_y = data.batch(cfg, state.key_data, jnp.int32(t), store, problem.support)
+        np.testing.assert_array_equal(x, want_x)
+        np.testing.assert_array_equal(y, want_y)

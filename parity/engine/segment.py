@@ -1,16 +1,17 @@
-"""The compiled training segment: `lax.scan` over steps, then one evaluation, vmapped over seeds.
+"""The compiled training segment: blocks of steps (seed_loop.py), then one evaluation, vmapped over seeds.
 
 One `Engine` serves plain training and distillation: the loss takes an optional teacher term,
 whose parameters arrive as a jit input (`Problem.teacher`), so switching checkpoints reuses the
-compiled segment.
+compiled segment; a config's values (values.py) are inputs too, so one program serves every
+config of the same structure.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -18,34 +19,15 @@ import optax
 from jax.sharding import PartitionSpec
 
 from parity.config import TrainConfig
-from parity.engine import data, devices, distill_loss, evaluate, pool, task
+from parity.engine import devices, distill_loss, pool
 from parity.engine.loss import correct
 from parity.engine.model import build_model, first_layer
 from parity.engine.optim import build_optimizer
+from parity.engine.problem import CHECK_SAMPLES, Problem, make_problem  # noqa: F401 (runs/ and the tests import them from here)
+from parity.engine.seed_loop import Batch, SeedLoop, TrainState
+from parity.engine.values import Values, per_seed
 
-CHECK_SAMPLES = 256  # test samples of a --check-every check: about 3 training steps of compute (an evaluation: 8,192)
-
-
-class SeedState(NamedTuple):
-    """Everything one seed carries between segments."""
-
-    params: Any
-    opt_state: Any
-    w0: jax.Array  # first layer at step 0, for ||W_t - W_0||_inf
-    key_data: jax.Array
-    diverged: jax.Array  # bool: a non-finite loss or parameter was seen; updates stopped
-    steps_to_target: jax.Array  # int32, -1 until the target accuracy is first reached
-    data: Any = ()  # per-seed data arrays (e.g. a packed pool); constant during the run
-
-
-class Problem(NamedTuple):
-    """Arrays shared by every seed, passed as jit inputs so that equal shapes share a compile."""
-
-    support: jax.Array
-    test: tuple  # chunked (x_CxExD, y_CxE, mask_CxE)
-    teacher: Any = None  # the teacher's parameters for this segment (distillation), else None
-    data: Any = ()  # a pool shared by every seed (--shared-pool), stored once
-    check: tuple = ()  # (x_NxD, y_N): the first test samples, for --check-every between evaluations
+SeedState = TrainState  # the name runs/ and the tests used before the state became one thing
 
 
 def seed_key(seed: int) -> jax.Array:
@@ -53,26 +35,33 @@ def seed_key(seed: int) -> jax.Array:
 
 
 @dataclass
-class Engine:
-    """The jitted pieces for one config; `segment(length)` is compiled once per length."""
+class Engine(SeedLoop):
+    """The jitted pieces for one config's structure; `segment(length)` is compiled once per length.
+
+    Its values (lr, alpha, ...) are inputs of the segment (`values.Values`, one row per seed): an
+    Engine runs any config of the same structure given that config's values, and two Engines whose
+    configs differ only in values share one compiled executable (`_PROGRAMS`, keyed by the lowered program).
+    """
 
     cfg: TrainConfig
     teacher_cfg: TrainConfig | None = None  # distillation: the teacher's architecture; its parameters are Problem.teacher
     group_size: int | None = None  # seeds vmapped together on one device (None: sized to the cache)
     _compiled: dict = field(default_factory=dict)
     compile_seconds: float = 0.0
+    compiles: int = 0  # programs this engine compiled itself (not found in _PROGRAMS)
 
     def __post_init__(self):
         self.model = build_model(self.cfg)
-        self.optimizer = build_optimizer(self.cfg)
-        self.batch_fn = data.make_batch_fn(self.cfg)  # (state, step, problem) -> (x, y)
+        self.optimizer = build_optimizer(self.cfg)  # the config's own values: for the state's structure and init
         self.teacher_model = build_model(self.teacher_cfg) if self.teacher_cfg is not None else None
+        self._values = None
+        self._stores = None
 
     # ----- pure single-seed functions; vmapped over seeds below -----
-    def init_seed(self, key: jax.Array) -> SeedState:
+    def init_seed(self, key: jax.Array) -> TrainState:
         k_init, k_data = jax.random.split(key)
         params = self.model.init(k_init, jnp.zeros((1, self.cfg.d)))
-        return SeedState(
+        return TrainState(
             params=params,
             opt_state=self.optimizer.init(params),
             w0=first_layer(params),
@@ -81,135 +70,96 @@ class Engine:
             steps_to_target=jnp.array(-1, jnp.int32),
         )
 
-    def batch_loss(self, params, x_BxD, y_B, teacher):
-        """Mean training loss and accuracy of one batch; `teacher` (its parameters) is None for plain training."""
-        out = self.model.apply(params, x_BxD)
-        teacher_out = None
-        if teacher is not None and self.cfg.alpha < 1:
-            teacher_out = jax.lax.stop_gradient(self.teacher_model.apply(teacher, x_BxD))
-        return distill_loss.objective(self.cfg, out, y_B, teacher_out), jnp.mean(correct(out, y_B))
+    def batch_loss(self, params, batch: Batch, values: Values):
+        """Mean training loss and accuracy of one batch."""
+        out = self.model.apply(params, batch.x_BxD)
+        return distill_loss.objective(self.cfg, out, batch.y_B, batch.teacher_out, values), jnp.mean(correct(out, batch.y_B))
 
-    def train_step(self, state: SeedState, params, opt_state, step, problem: Problem):
-        """One SGD step: (params, opt_state) -> (params, opt_state, loss, acc)."""
-        x_BxD, y_B = self.batch_fn(state, step, problem)
-        grad_fn = jax.value_and_grad(self.batch_loss, has_aux=True)
-        (loss, acc), grads = grad_fn(params, x_BxD, y_B, problem.teacher)
-        updates, opt_state = self.optimizer.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state, loss, acc
-
-    def check_target(self, params, step, passing_since, problem: Problem):
-        """Every --check-every steps: does the model reach --target-acc on the check samples?
-
-        Returns the step since which every check has passed (-1 if the last one failed). The
-        predicate depends on the step only, so under vmap this stays a real branch, taken rarely.
-        """
-        every = self.cfg.check_every
-        due = (step + 1) % every == 0  # the model has now made step + 1 updates
-
-        def check(p):
-            x_NxD, y_N = problem.check
-            passed = jnp.mean(correct(self.model.apply(p, x_NxD), y_N)) >= self.cfg.target_acc
-            return jnp.where(passed, jnp.where(passing_since < 0, step + 1, passing_since), -1)
-
-        return jax.lax.cond(due, check, lambda p: passing_since, params)
-
-    def run_segment_seed(self, state: SeedState, start: jax.Array, problem: Problem, length: int):
-        def body(carry, step):
-            params, opt_state, loss_sum, acc_sum, passing_since = carry
-            params, opt_state, loss, acc = self.train_step(state, params, opt_state, step, problem)
-            if self.cfg.check_every:
-                passing_since = self.check_target(params, step, passing_since, problem)
-            return (params, opt_state, loss_sum + loss, acc_sum + acc, passing_since), None
-
-        zero = jnp.zeros((), jnp.float32)
-        steps = start + jnp.arange(length, dtype=jnp.int32)
-        carry = (state.params, state.opt_state, zero, zero, jnp.int32(-1))
-        (params, opt_state, loss_sum, acc_sum, passing_since), _ = jax.lax.scan(body, carry, steps)
-
-        # A seed that went non-finite keeps its last finite parameters and stops updating.
-        finite = jnp.isfinite(loss_sum) & all_finite(params)
-        diverged = state.diverged | ~finite
-        keep = lambda old, new: jnp.where(diverged, old, new)
-        params = jax.tree.map(keep, state.params, params)
-        opt_state = jax.tree.map(keep, state.opt_state, opt_state)
-
-        end = start + length
-        test_loss, test_acc = evaluate.evaluate(self.model.apply, params, self.cfg.loss, problem.test)
-        first_hit = (state.steps_to_target < 0) & (test_acc >= self.cfg.target_acc) & ~diverged
-        # confirmed by the evaluation: the first check since which every check passed, else the evaluation's step
-        reached_at = jnp.where(passing_since >= 0, passing_since, end)
-        steps_to_target = jnp.where(first_hit, reached_at, state.steps_to_target)
-        row = {
-            "train_loss": loss_sum / length,
-            "train_acc": acc_sum / length,
-            "test_loss": test_loss,
-            "test_acc": test_acc,
-            "diverged": diverged,
-            **evaluate.hidden_progress(params, state.w0, problem.support),
-            **data.store_metrics(self.cfg, self.model.apply, params, state, problem),
-        }
-        # The data arrays (a pool) are constant: not returning them saves copying them every segment.
-        new_state = state._replace(params=params, opt_state=opt_state, diverged=diverged, steps_to_target=steps_to_target, data=())
-        return new_state, row
+    def step(self, state: TrainState, batch: Batch, values: Values) -> tuple[TrainState, dict]:
+        """The pure training step: (state, batch, values) -> (state, metrics)."""
+        (loss, acc), grads = jax.value_and_grad(self.batch_loss, has_aux=True)(state.params, batch, values)
+        updates, opt_state = build_optimizer(self.cfg, values).update(grads, state.opt_state, state.params)
+        return state._replace(params=optax.apply_updates(state.params, updates), opt_state=opt_state), {"loss": loss, "acc": acc}
 
     # ----- batched, compiled entry points -----
-    def init(self, seeds: list[int]) -> SeedState:
-        """Every seed's initial state (with its pool, if any), the seed axis sharded over the local devices."""
+    def init(self, seeds: list[int]) -> TrainState:
+        """Every seed's initial state, the seed axis sharded over the local devices."""
         by_seed, _ = devices.seed_sharding(len(seeds))
         keys = jax.device_put(jnp.stack([seed_key(s) for s in seeds]), by_seed)
-        state = jax.jit(jax.vmap(self.init_seed), out_shardings=by_seed)(keys)
-        return state._replace(data=jax.device_put(pool.seed_stores(self.cfg, seeds), by_seed))
+        return jax.jit(jax.vmap(self.init_seed), out_shardings=by_seed)(keys)
 
-    def problem(self) -> Problem:
-        """The shared inputs, replicated on every device that holds seeds."""
-        _, replicated = devices.seed_sharding(self.cfg.seeds)
-        return jax.device_put(make_problem(self.cfg), replicated)
+    def stores(self, cfg: TrainConfig | None = None):
+        """Every seed's own pool of `cfg` (default: this engine's), stacked over seeds and sharded, or () when shared or absent."""
+        if cfg is None:
+            if self._stores is None:
+                self._stores = self.stores(self.cfg)
+            return self._stores
+        return jax.device_put(pool.seed_stores(cfg, cfg.seed_values), devices.seed_sharding(cfg.seeds)[0])
 
-    def segment(self, state: SeedState, start: int, problem: Problem, length: int):
-        """Run `length` steps from step `start` for every seed; compiled once per length."""
-        problem = jax.device_put(problem, devices.seed_sharding(self.cfg.seeds)[1])  # no-op once placed
-        if length not in self._compiled:
+    def values(self, cfg: TrainConfig | None = None) -> Values:
+        """The values of `cfg` (default: this engine's), one row per seed, sharded like the seeds."""
+        if cfg is None:
+            if self._values is None:
+                self._values = self.values(self.cfg)
+            return self._values
+        return jax.device_put(per_seed(cfg), devices.seed_sharding(cfg.seeds)[0])
+
+    def problem(self, cfg: TrainConfig | None = None) -> Problem:
+        """The shared inputs of `cfg` (default: this engine's), replicated on every device that holds seeds."""
+        cfg = cfg or self.cfg
+        _, replicated = devices.seed_sharding(cfg.seeds)
+        return jax.device_put(make_problem(cfg), replicated)
+
+    def segment(self, state: TrainState, start: int, problem: Problem, length: int, values: Values | None = None, stores=None):
+        """Run `length` steps from step `start` for every seed; compiled once per length.
+
+        values: one row per seed (default: the config's); stores: the per-seed pools (default: the config's seeds')."""
+        args = self.segment_args(state, start, problem, values, stores)
+        # a segment's blocks end where checks are due: its offset into a block is structure (0 on the --eval-every grid)
+        key = (length, start % self.cfg.check_every if self.cfg.check_every else 0)
+        if key not in self._compiled:
             tic = time.perf_counter()
-            fn = self._sharded_segment(length)
-            self._compiled[length] = fn.lower(state, jnp.int32(start), problem).compile()
+            lowered = self.sharded_segment(*key).lower(*args)
+            # the text, and the arguments' tree and shapes (jit drops unused arguments from the text)
+            leaves, tree = jax.tree.flatten(args)
+            signature = f"{tree}{[(jnp.shape(x), jnp.result_type(x)) for x in leaves]}"
+            text_key = hashlib.sha256((lowered.as_text() + signature).encode()).hexdigest()
+            if text_key not in _PROGRAMS:
+                _PROGRAMS[text_key] = lowered.compile()
+                self.compiles += 1
+            self._compiled[key] = _PROGRAMS[text_key]
             self.compile_seconds += time.perf_counter() - tic
-        new_state, row = self._compiled[length](state, jnp.int32(start), problem)
-        return new_state._replace(data=state.data), row
+        return self._compiled[key](*args)
 
-    def _sharded_segment(self, length: int):
-        """Each device runs its own seeds, in cache-sized groups one after another."""
+    def segment_args(self, state: TrainState, start: int, problem: Problem, values: Values | None = None, stores=None) -> tuple:
+        """The compiled segment's arguments, placed: (state, stores, values, start, problem)."""
+        values = self.values() if values is None else values
+        stores = self.stores() if stores is None else stores
+        problem = jax.device_put(problem, devices.seed_sharding(self.cfg.seeds)[1])  # no-op once placed
+        return state, stores, values, jnp.int32(start), problem
+
+    def sharded_segment(self, length: int, offset: int = 0):
+        """The segment of `length` steps from a start `offset` steps into a check block: each device runs
+        its own seeds, in cache-sized groups one after another."""
         by_seed, _ = devices.seed_sharding(self.cfg.seeds)
         local_seeds = self.cfg.seeds // by_seed.mesh.size
         group = self.group_size or devices.seeds_per_group(self.cfg, local_seeds)
-        batched = jax.vmap(lambda s, t, p: self.run_segment_seed(s, t, p, length), in_axes=(0, None, None))
+        batched = lambda s, d, v, t, p: self.segment_group(s, d, v, t, p, length, offset)
 
-        def local(state, start, problem):
+        def local(state, stores, values, start, problem):
             if group >= local_seeds:
-                return batched(state, start, problem)
+                return batched(state, stores, values, start, problem)
             split = lambda x: x.reshape(local_seeds // group, group, *x.shape[1:])
             merge = lambda x: x.reshape(local_seeds, *x.shape[2:])
-            new, rows = jax.lax.map(lambda s: batched(s, start, problem), jax.tree.map(split, state))
+            per_seed_args = jax.tree.map(split, (state, stores, values))
+            new, rows = jax.lax.map(lambda a: batched(*a, start, problem), per_seed_args)
             return jax.tree.map(merge, new), jax.tree.map(merge, rows)
 
-        spec = by_seed.spec
-        return jax.jit(jax.shard_map(local, mesh=by_seed.mesh, in_specs=(spec, PartitionSpec(), PartitionSpec()), out_specs=spec, check_vma=False))
+        spec, rep = by_seed.spec, PartitionSpec()
+        sharded = jax.shard_map(local, mesh=by_seed.mesh, in_specs=(spec, spec, spec, rep, rep), out_specs=spec, check_vma=False)
+        return jax.jit(sharded)
 
 
-def all_finite(tree) -> jax.Array:
-    leaves = jax.tree.leaves(tree)
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves]))
-
-
-def make_problem(cfg: TrainConfig) -> Problem:
-    support = jnp.asarray(task.draw_support(cfg))
-    test, check = _test_set(cfg.task_seed, cfg.test_size, cfg.d, support, CHECK_SAMPLES if cfg.check_every else 0)
-    return Problem(support=support, test=test, data=pool.shared_store(cfg), check=check)
-
-
-@partial(jax.jit, static_argnums=(0, 1, 2, 4))
-def _test_set(task_seed: int, n: int, d: int, support: jax.Array, n_check: int) -> tuple:
-    """The chunked test set and its first n_check samples (the cheap check) in one compiled program:
-    op by op, its dozen small ops cost a compile each."""
-    x_NxD, y_N = task.sample(task.seed_test_key(task_seed), n, d, support)
-    check = (x_NxD[:n_check], y_N[:n_check]) if n_check else ()
-    return evaluate.chunk_test_set(x_NxD, y_N), check
+# Compiled segments by a hash of their lowered program: configs that differ only in values lower to
+# the same text, so a sweep's points (and a test's engines) compile each structure once per process.
+_PROGRAMS: dict[str, Any] = {}
