@@ -19,6 +19,7 @@ from parity.config import TrainConfig
 from parity.engine import evaluate as metrics
 from parity.engine import pool, task
 from parity.engine.permutation import stream_indices
+from parity.eval_chunks import eval_chunk
 
 ORDER_TAG = 0x8000_0001  # fold_in(key_data, ORDER_TAG + stream) orders a stream; steps stay below 2^31
 RANDOM_LABELS_TAG = 0x7A11
@@ -97,7 +98,7 @@ def store_metrics(cfg: TrainConfig, apply_fn, params, state, problem) -> dict[st
         return {}
     m = min(schedule.store_size(cfg), cfg.test_size)
     x, y = pool.samples(cfg, store, jnp.arange(m), problem.support)
-    loss, acc = metrics.evaluate(apply_fn, params, cfg.loss, metrics.chunk_test_set(x, y))
+    loss, acc = metrics.evaluate(apply_fn, params, cfg.loss, metrics.chunk_test_set(x, y, eval_chunk(cfg.seeds, cfg.width, m)))
     return {"pool_loss": loss, "pool_acc": acc}
 
 

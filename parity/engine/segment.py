@@ -18,10 +18,11 @@ import optax
 from jax.sharding import PartitionSpec
 
 from parity.config import TrainConfig
-from parity.engine import data, devices, distill_loss, evaluate, pool, task
+from parity.engine import data, devices, distill_loss, evaluate, executables, pool, task
 from parity.engine import loss as losses
 from parity.engine.model import build_model, first_layer
 from parity.engine.optim import build_optimizer
+from parity.eval_chunks import eval_chunk
 
 CHECK_SAMPLES = 256  # test samples of a --check-every check: about 3 training steps of compute (an evaluation: 8,192)
 
@@ -63,6 +64,7 @@ class Engine:
     compile_seconds: float = 0.0
 
     def __post_init__(self):
+        devices.explicit_precision()  # also for a library caller that skipped the CLI's set-up
         self.model = build_model(self.cfg)
         self.optimizer = build_optimizer(self.cfg)
         self.batch_fn = data.make_batch_fn(self.cfg)  # (state, step, problem) -> (x, y)
@@ -157,7 +159,7 @@ class Engine:
         """Every seed's initial state (with its pool, if any), the seed axis sharded over the local devices."""
         by_seed, _ = devices.seed_sharding(len(seeds))
         keys = jax.device_put(jnp.stack([seed_key(s) for s in seeds]), by_seed)
-        state = jax.jit(jax.vmap(self.init_seed), out_shardings=by_seed)(keys)
+        state = self._compile(jax.jit(jax.vmap(self.init_seed), out_shardings=by_seed), (keys,), "init")(keys)
         return state._replace(data=jax.device_put(pool.seed_stores(self.cfg, seeds), by_seed))
 
     def problem(self) -> Problem:
@@ -170,11 +172,19 @@ class Engine:
         problem = jax.device_put(problem, devices.seed_sharding(self.cfg.seeds)[1])  # no-op once placed
         if length not in self._compiled:
             tic = time.perf_counter()
-            fn = self._sharded_segment(length)
-            self._compiled[length] = fn.lower(state, jnp.int32(start), problem).compile()
+            self._compiled[length] = self._compile(self._sharded_segment(length), (state, jnp.int32(start), problem), "segment", length=length)
             self.compile_seconds += time.perf_counter() - tic
         new_state, row = self._compiled[length](state, jnp.int32(start), problem)
         return new_state._replace(data=state.data), row
+
+    def _compile(self, jitted, args: tuple, name: str, **statics):
+        """Lower and compile, or load the same program from disk (parity/engine/executables.py); a subclass
+        (a test's instrumented engine) is code outside the library's source digest: compiled, never stored."""
+        if type(self) is not Engine:
+            return jitted.lower(*args).compile()
+        teacher = self.teacher_cfg.to_dict() if self.teacher_cfg is not None else None
+        baked = {"cfg": self.cfg.to_dict(), "teacher": teacher, "group_size": self.group_size, **statics}
+        return executables.load_or_compile(jitted, args, name, baked)
 
     def _sharded_segment(self, length: int):
         """Each device runs its own seeds, in cache-sized groups one after another."""
@@ -202,14 +212,17 @@ def all_finite(tree) -> jax.Array:
 
 def make_problem(cfg: TrainConfig) -> Problem:
     support = jnp.asarray(task.draw_support(cfg))
-    test, check = _test_set(cfg.task_seed, cfg.test_size, cfg.d, support, CHECK_SAMPLES if cfg.check_every else 0)
+    chunk = eval_chunk(cfg.seeds, cfg.width, cfg.test_size)
+    statics = (cfg.task_seed, cfg.test_size, cfg.d, CHECK_SAMPLES if cfg.check_every else 0, chunk)
+    args = (*statics[:3], support, *statics[3:])
+    test, check = executables.load_or_compile(_test_set, args, "test_set", {"statics": statics})(support)
     return Problem(support=support, test=test, data=pool.shared_store(cfg), check=check)
 
 
-@partial(jax.jit, static_argnums=(0, 1, 2, 4))
-def _test_set(task_seed: int, n: int, d: int, support: jax.Array, n_check: int) -> tuple:
+@partial(jax.jit, static_argnums=(0, 1, 2, 4, 5))
+def _test_set(task_seed: int, n: int, d: int, support: jax.Array, n_check: int, chunk: int) -> tuple:
     """The chunked test set and its first n_check samples (the cheap check) in one compiled program:
     op by op, its dozen small ops cost a compile each."""
     x_NxD, y_N = task.sample(task.seed_test_key(task_seed), n, d, support)
     check = (x_NxD[:n_check], y_N[:n_check]) if n_check else ()
-    return evaluate.chunk_test_set(x_NxD, y_N), check
+    return evaluate.chunk_test_set(x_NxD, y_N, chunk), check

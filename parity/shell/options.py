@@ -157,9 +157,13 @@ def machine_memory() -> int:
         return total
 
 
-def check_memory(cfg: TrainConfig, teacher=None, where: str = "") -> None:
-    """Refuse, before any work, a run whose arrays cannot fit in this machine's memory (one line naming the options)."""
+def check_memory(cfg: TrainConfig, teacher=None, where: str = "", accelerators: bool = True) -> None:
+    """Refuse, before any work, a run whose arrays cannot fit in this machine's memory (one line naming the options),
+    nor in its accelerator's (`accelerators`: a sweep's parent leaves the GPU to its workers, which check it themselves)."""
     from parity import memory
+    from parity.engine import devices
 
     teacher_cfg, n = (teacher.cfg, len(teacher.params)) if teacher is not None else (None, 0)
     memory.check(cfg, machine_memory(), teacher_cfg, n, where)
+    if accelerators:
+        devices.check_accelerator_memory(cfg, teacher_cfg, n, where)

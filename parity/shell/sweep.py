@@ -50,7 +50,9 @@ SWEEP_OPTIONS = [
         ),
     ),
     _param(
-        "workers", Optional[int], typer.Option(None, "--workers", help="local worker processes (default: one per core)", rich_help_panel=SWEEP_PANEL)
+        "workers",
+        Optional[int],
+        typer.Option(None, "--workers", help="local worker processes (default: one per core, or one per GPU)", rich_help_panel=SWEEP_PANEL),
     ),
     _param(
         "executor",
@@ -186,7 +188,7 @@ def run(sweep, out: Path, workers: int | None, slurm, stop=None) -> int:
 
     todo = points.check_before_run(sweep, out)  # DIR and every grid point's directory
     for point in todo if slurm is None else ():  # SLURM's machines are not this one
-        check_memory(point.cfg, where=f"{point.label}: ")
+        check_memory(point.cfg, where=f"{point.label}: ", accelerators=False)  # the workers own the GPU: they check it
     io.check_writable(out, "--out")  # last: it tries a write
     errors, jobs = sweeper.run_sweep(sweep, out, SweepProgress, workers, slurm, should_stop=stop)
     if stop is not None and stop():

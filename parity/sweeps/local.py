@@ -28,12 +28,13 @@ _stop = None  # the parent's stop event: set, every run stops at its next segmen
 _terminated = False  # a SIGTERM sent to the worker itself (e.g. to the whole process group)
 
 
-def _init_worker(events, stop, xla_flags: str) -> None:
-    """Runs first in each worker: XLA flags must be set before JAX is imported."""
+def _init_worker(events, stop, xla_flags: str, slots) -> None:
+    """Runs first in each worker: XLA flags (and its accelerator, on a GPU machine) must be set before JAX is imported."""
     global _events, _stop
     _die_with_parent()
     if xla_flags:
         os.environ["XLA_FLAGS"] = xla_flags
+    os.environ.update(devices.worker_environ(slots.get()))  # each worker takes its own slot: one accelerator each
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # workers sharing a GPU must not each take 75%
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it sets the stop event
     signal.signal(signal.SIGTERM, _on_sigterm)
@@ -79,13 +80,16 @@ def run_local(todo: list[Point], workers: int, progress, single_thread: bool = T
     should_stop: asked while waiting; once True, runs not yet started are dropped and running ones
     stop at their next segment boundary with a resume point (a run of the same sweep resumes them).
     """
-    # each worker gets its share of the cores as single-threaded devices (1 each when workers = cores)
-    xla_flags = devices.worker_process_flags(workers, os.environ.get("XLA_FLAGS", "")) if single_thread else ""
+    # each worker gets its share of the cores as single-threaded devices (1 each when workers = cores); on a GPU, none
+    cpu_only = single_thread and not devices.accelerator_count()
+    xla_flags = devices.worker_process_flags(workers, os.environ.get("XLA_FLAGS", "")) if cpu_only else ""
     ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: XLA flags take effect, no forked JAX state
-    events, stop = ctx.Queue(), ctx.Event()
+    events, stop, slots = ctx.Queue(), ctx.Event(), ctx.Queue()
+    for slot in range(workers):
+        slots.put(slot)
     errors: list[str] = []
     by_index = {p.index: p for p in todo}
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(events, stop, xla_flags)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(events, stop, xla_flags, slots)) as pool:
         futures = {pool.submit(_local_task, p, False): p for p in todo}
         try:
             while futures:
