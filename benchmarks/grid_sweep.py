@@ -37,11 +37,12 @@ def compile_by_shape(out: Path) -> dict[str, dict]:
     """Per (d, width): the points, the compile seconds their summaries report, and the distinct programs among them."""
     shapes: dict[str, dict] = {}
     for summary_path in sorted((out / "runs").glob("*/summary.json")):
-        config = json.loads((summary_path.parent / "config.json").read_text())["config"]
+        record = json.loads((summary_path.parent / "config.json").read_text())
+        config = record["config"]
         summary = json.loads(summary_path.read_text())
         shape = shapes.setdefault(f"d{config['d']} w{config['width']}", {"points": 0, "compile_seconds": 0.0, "programs": set()})
         shape["points"] += 1
-        group = summary.get("group") or {}
+        group = record.get("group") or {}
         program = group.get("program") or summary_path.parent.name  # a grouped point shares its group's program
         if program not in shape["programs"]:  # a group's compile is counted once, not once per point
             shape["compile_seconds"] += summary.get("compile_seconds", 0.0)

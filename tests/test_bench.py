@@ -76,8 +76,8 @@ def test_compile_seconds_are_counted_once_per_program(tmp_path):
     for name, width, group in (("a", 100, "g1"), ("b", 100, "g1"), ("c", 1000, None)):
         run = tmp_path / "runs" / name
         run.mkdir(parents=True)
-        (run / "config.json").write_text(json.dumps({"config": {"d": 20, "width": width}}))
-        (run / "summary.json").write_text(json.dumps({"compile_seconds": 1.5, "group": {"program": group} if group else None}))
+        (run / "config.json").write_text(json.dumps({"config": {"d": 20, "width": width}, **({"group": {"program": group}} if group else {})}))
+        (run / "summary.json").write_text(json.dumps({"compile_seconds": 1.5}))
     assert grid_sweep.compile_by_shape(tmp_path) == {
         "d20 w100": {"points": 2, "compile_seconds": 1.5, "programs": 1},
         "d20 w1000": {"points": 1, "compile_seconds": 1.5, "programs": 1},
