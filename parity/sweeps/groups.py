@@ -21,7 +21,7 @@ _DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
 def groupable(cfg: TrainConfig) -> bool:
     """Plain online training: nothing beside the segment (checkpoints, probes, a teacher) and no stored samples."""
     saves = cfg.save_every > 0 or cfg.save_log > 0 or bool(cfg.save_steps)
-    return cfg.data == "online" and cfg.teacher is None and cfg.probe_every == 0 and not saves and cfg.phases is None
+    return cfg.data == "online" and cfg.teacher is None and cfg.probe_every == 0 and not saves and not cfg.phases
 
 
 def group_key(cfg: TrainConfig) -> tuple:
