@@ -51,3 +51,72 @@ def test_on_an_accelerator_a_group_is_cut_to_what_one_evaluation_chunk_allows():
     assert 1 <= fit < 10 and 8 * 64 * 10_000 * chunk * fit <= groups.EVAL_BYTES < 8 * 64 * 10_000 * chunk * (fit + 1)
     configs = [dataclasses.replace(big, lr=0.01 * (i + 1)) for i in range(fit + 1)]
     assert [len(g) for g in groups.partition(grid(configs), workers=1, accelerator=True)] == [fit, 1]
+
+
+def read_run(run: Path):
+    import json
+
+    import pandas as pd
+
+    summary = json.loads((run / "summary.json").read_text())
+    timing = ("wall_seconds", "compile_seconds", "train_seconds", "model_steps_per_second")
+    return {k: v for k, v in summary.items() if k not in timing}, pd.read_parquet(run / "metrics.parquet")
+
+
+def test_a_point_of_a_grouped_sweep_equals_the_same_run_alone(run_cli, tmp_path):
+    """Two learning rates x 2 seeds as one program (one worker, so the sweep's points meet in one group), against
+    `parity train` of one of them: the same files, the same summary and bit for bit the same metrics."""
+    import json
+
+    import pandas as pd
+
+    tiny = ["--d", "12", "--k", "2", "--width", "16", "--seeds", "2", "--steps", "60", "--eval-every", "20", "--test-size", "64"]
+    assert run_cli("sweep", "train", *tiny, "--lr", "0.05,0.5", "--early-stop", "false", "--workers", "1", "--out", "sweep").code == 0
+    assert run_cli("train", *tiny, "--lr", "0.5", "--early-stop", "false", "--out", "alone", "--json").code == 0
+    alone = tmp_path / "alone"
+    grouped = tmp_path / "sweep" / "runs" / json.loads((alone / "config.json").read_text())["run_id"]
+    assert sorted(p.name for p in grouped.iterdir() if not p.name.startswith(".")) == sorted(
+        p.name for p in alone.iterdir() if not p.name.startswith(".")
+    )
+    record = json.loads((grouped / "config.json").read_text())
+    assert record["group"]["points"] == 2 and record["config"] == json.loads((alone / "config.json").read_text())["config"]
+    (summary_g, metrics_g), (summary_a, metrics_a) = read_run(grouped), read_run(alone)
+    assert summary_g == summary_a
+    pd.testing.assert_frame_equal(metrics_g, metrics_a, check_exact=True)
+
+
+def run_alone_and_compare(points: list[Point], tmp_path: Path) -> None:
+    from parity.runs.runner import run_train
+
+    for point in points:
+        run_train(point.cfg, tmp_path / f"alone-{point.index}")
+        (summary_g, metrics_g), (summary_a, metrics_a) = read_run(point.out), read_run(tmp_path / f"alone-{point.index}")
+        assert summary_g == summary_a and metrics_g.equals(metrics_a), point.label
+
+
+def test_a_grouped_run_stopped_at_a_segment_resumes_to_the_numbers_of_one_uninterrupted(tmp_path):
+    """In-process: the group stops after its first segment (a resume point saved for each point); a second call
+    resumes the group from there; each point then equals its run alone."""
+    import pytest
+
+    from parity.errors import Interrupted
+    from parity.runs import resume
+    from parity.sweeps.grouped import run_group
+
+    points = [Point(i, "train", dataclasses.replace(CFG, lr=lr), tmp_path / "runs" / str(i), f"p{i}") for i, lr in enumerate((0.05, 0.3))]
+    with pytest.raises(Interrupted):
+        run_group(points, should_stop=lambda: True)
+    assert [resume.saved_step(p.out) for p in points] == [20, 20]
+    assert [status for _, status, _ in run_group(points)] == ["ran", "ran"]
+    run_alone_and_compare(points, tmp_path)
+
+
+def test_a_point_that_stops_early_finishes_while_its_group_goes_on(tmp_path):
+    from parity.sweeps.grouped import run_group
+
+    base = dataclasses.replace(CFG, early_stop=True)
+    configs = [dataclasses.replace(base, target_acc=0.0), dataclasses.replace(base, lr=1e-4, target_acc=1.0)]  # at once; never in 60 steps
+    points = [Point(i, "train", c, tmp_path / "runs" / str(i), f"p{i}") for i, c in enumerate(configs)]
+    assert [status for _, status, _ in run_group(points)] == ["ran", "ran"]
+    assert read_run(points[0].out)[0]["steps"] == 20 and read_run(points[1].out)[0]["steps"] == 60
+    run_alone_and_compare(points, tmp_path)

@@ -84,7 +84,7 @@ def train_group(points: list[Point], on_segment=None, should_stop=None) -> list[
     n, s = len(points), first.seeds
     group_cfg = dataclasses.replace(first, seeds=n * s)
     devices.check_accelerator_memory(group_cfg, where=f"{points[0].label} and {n - 1} more point(s) grouped: ")
-    engine = Engine(group_cfg)
+    engine = Engine(group_cfg, group_size=_seed_group(first, n * s))
     by_seed = devices.seed_sharding(n * s)[0]
     problem = engine.problem(first)  # one task for the group (group_key); chunked by a point's seeds, as when alone
     values = jax.device_put(vals.stack([vals.per_seed(p.cfg) for p in points]), by_seed)
@@ -134,6 +134,16 @@ def train_group(points: list[Point], on_segment=None, should_stop=None) -> list[
         if not active:
             break
     return [summaries[i] for i in range(n)]
+
+
+def _seed_group(cfg, total: int) -> int | None:
+    """On a CPU, the vmapped group size the point has alone (its seeds over its devices, cache-sized), so that every
+    batch of the group's program has the shape it has alone and rounds alike; on a GPU all seeds at once (None)."""
+    if jax.default_backend() != "cpu":
+        return None
+    alone = devices.seeds_per_group(cfg, cfg.seeds // devices.seed_sharding(cfg.seeds)[0].mesh.size)
+    local = total // devices.seed_sharding(total)[0].mesh.size
+    return alone if local % alone == 0 else None
 
 
 def _prepare(point: Point, engine: Engine, template, group: dict) -> Checkpoint | None:
