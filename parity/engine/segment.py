@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, NamedTuple
 
 import jax
@@ -65,10 +65,17 @@ class Engine:
 
     def __post_init__(self):
         devices.explicit_precision()  # also for a library caller that skipped the CLI's set-up
-        self.model = build_model(self.cfg)
         self.optimizer = build_optimizer(self.cfg)
         self.batch_fn = data.make_batch_fn(self.cfg)  # (state, step, problem) -> (x, y)
-        self.teacher_model = build_model(self.teacher_cfg) if self.teacher_cfg is not None else None
+
+    # Built when first used (tracing): a warm start whose programs are loaded from disk never imports flax.
+    @cached_property
+    def model(self):
+        return build_model(self.cfg)
+
+    @cached_property
+    def teacher_model(self):
+        return build_model(self.teacher_cfg) if self.teacher_cfg is not None else None
 
     # ----- pure single-seed functions; vmapped over seeds below -----
     def init_seed(self, key: jax.Array) -> SeedState:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import jax
 import numpy as np
-from flax import serialization
 
 from parity.engine.loop import Checkpoint
 from parity.engine.segment import SeedState
@@ -21,6 +20,8 @@ RESUME = outdir.RESUME
 
 
 def save(run_dir: Path, checkpoint: Checkpoint) -> None:
+    from flax import serialization  # deferred: a short run never saves a resume point, and flax is slow to import
+
     payload = {
         "step": checkpoint.step,
         "train_seconds": checkpoint.train_seconds,
@@ -36,6 +37,8 @@ def load(run_dir: Path, template: SeedState, steps: int | None = None) -> Checkp
 
     steps: the run's budget, which the saved step must not pass.
     """
+    from flax import serialization
+
     path = Path(run_dir) / RESUME
     if not path.is_file():
         return None
@@ -75,6 +78,8 @@ def discard(run_dir: Path) -> None:
 
 def saved_step(run_dir: Path) -> int | None:
     """The step of a run's resume point, or None if there is none (or it cannot be read)."""
+    from flax import serialization
+
     path = Path(run_dir) / RESUME
     try:
         return int(serialization.msgpack_restore(path.read_bytes())["step"]) if path.is_file() else None
