@@ -27,9 +27,9 @@ def seed0_batches(cfg: TrainConfig, steps: int):
     """Batches of seed 0 at steps 0..steps-1, and the pool (inputs, labels) of that seed."""
     engine, problem = Engine(cfg), make_problem(cfg)
     state = jax.tree.map(lambda v: v[0], engine.init(cfg.seed_values))
-    fn = jax.jit(lambda t: engine.batch_fn(state, t, problem))
+    store = pool.store_of(cfg, jax.tree.map(lambda v: v[0], engine.stores()), problem)
+    fn = jax.jit(lambda t: data.batch(cfg, state.key_data, t, store, problem.support))
     out = [tuple(np.asarray(a) for a in fn(t)) for t in range(steps)]
-    store = pool.store_of(cfg, state, problem)
     stored = None if store is None else tuple(np.asarray(a) for a in pool.samples(cfg, store, jnp.arange(schedule.store_size(cfg)), problem.support))
     return out, stored, np.asarray(problem.support)
 
@@ -170,7 +170,7 @@ def test_full_batch_mode_is_gradient_descent_on_the_whole_pool():
     cfg = dataclasses.replace(POOL, pool_size=64, batch_size=64, seeds=1, steps=3, eval_every=3)
     engine, problem = Engine(cfg), make_problem(cfg)
     state = engine.init(cfg.seed_values)
-    x, y = (np.asarray(v, np.float64) for v in pool.samples(cfg, jax.tree.map(lambda v: v[0], state.data), jnp.arange(64), problem.support))
+    x, y = (np.asarray(v, np.float64) for v in pool.samples(cfg, jax.tree.map(lambda v: v[0], engine.stores()), jnp.arange(64), problem.support))
     P = jax.tree.map(lambda v: np.asarray(v[0], np.float64), state.params)["params"]
     p = {"W": P["hidden"]["kernel"], "b": P["hidden"]["bias"], "a": P["out"]["kernel"], "c": P["out"]["bias"]}
     for _ in range(3):
@@ -194,11 +194,11 @@ def test_runs_are_reproducible_and_seed_i_equals_its_single_run():
 
 def test_per_seed_pools_differ_and_a_shared_pool_is_stored_once():
     engine = Engine(POOL)
-    per_seed = engine.init(POOL.seed_values).data.words_NxW
+    per_seed = engine.stores().words_NxW
     assert per_seed.shape == (2, 100, 2) and per_seed.dtype == jnp.uint32  # 40 bits: two words a sample
     assert not np.array_equal(per_seed[0], per_seed[1])
     shared = dataclasses.replace(POOL, pool_per_seed=False)
-    assert Engine(shared).init(shared.seed_values).data == ()
+    assert Engine(shared).stores() == ()
     assert make_problem(shared).data.words_NxW.shape == (100, 2)
 
 

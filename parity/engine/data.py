@@ -19,18 +19,21 @@ from parity.config import TrainConfig
 from parity.engine import evaluate as metrics
 from parity.engine import pool, task
 from parity.engine.permutation import stream_indices
+from parity.engine.values import Values, values_of
 from parity.eval_chunks import eval_chunk
 
 ORDER_TAG = 0x8000_0001  # fold_in(key_data, ORDER_TAG + stream) orders a stream; steps stay below 2^31
 RANDOM_LABELS_TAG = 0x7A11
 
 
-def online_batch(cfg: TrainConfig, key_data: jax.Array, step: jax.Array, support: jax.Array, n: int | None = None):
+def online_batch(cfg: TrainConfig, key_data: jax.Array, step: jax.Array, support: jax.Array, n: int | None = None, label_noise=None):
     """A fresh batch every step, from fold_in(key, step), so resuming needs only the step."""
     key = jax.random.fold_in(key_data, step)
     k_x, k_noise = jax.random.split(key)
     x_BxD, y_B = task.sample(k_x, n or cfg.batch_size, cfg.d, support)
-    return x_BxD, task.flip_labels(k_noise, y_B, cfg.label_noise)
+    if cfg.label_noise == 0:  # the structure: no flip at all (a value of 0 would still draw the bits)
+        return x_BxD, y_B
+    return x_BxD, task.flip_labels(k_noise, y_B, cfg.label_noise if label_noise is None else label_noise)
 
 
 def order_key(key_data: jax.Array, stream: int) -> jax.Array:
@@ -45,59 +48,66 @@ def pool_indices(key_data: jax.Array, stream: int, n: int, count: jax.Array, per
     return stream_indices(order_key(key_data, stream), n, count, per_step)
 
 
-def make_batch_fn(cfg: TrainConfig) -> Callable:
-    """(state, step, problem) -> (x_BxD, y_B) for the schedule the config names."""
-    phases = schedule.phases_of(cfg)
+def fresh_part(cfg: TrainConfig, key_data, step, support, n: int, v: Values):
+    """n fresh samples of the main stream, with the random labels they would get."""
+    x, y = online_batch(cfg, key_data, step, support, n, v.label_noise)
+    key = jax.random.fold_in(jax.random.fold_in(key_data, step), RANDOM_LABELS_TAG)
+    return x, y, jax.random.rademacher(key, (n,), jnp.float32)
+
+
+def pool_part(cfg: TrainConfig, key_data, store, stream: int, n: int, count, per_step: int, support, v: Values):
+    """per_step samples of a stream over the store's first n, at the stream's count-th step."""
+    idx = pool_indices(key_data, stream, n, count, per_step)
+    x, y = pool.samples(cfg, store, idx, support, v.noise_threshold)
+    return x, y, pool.random_labels(store, idx)
+
+
+def main_part(cfg: TrainConfig, key_data, step, store, support, v: Values):
+    """The main stream's samples of one step, from the phase the step is in."""
+    phases, main = schedule.phases_of(cfg), cfg.batch_size - schedule.repeat_per_batch(cfg)
+
+    def phase_part(i, phase):
+        if phase.size is None:
+            return lambda: fresh_part(cfg, key_data, step, support, main, v)
+        return lambda: pool_part(cfg, key_data, store, i, phase.size, step - phase.start, main, support, v)
+
+    if len(phases) == 1:
+        return phase_part(0, phases[0])()
+    which = sum((step >= p.start).astype(jnp.int32) for p in phases[1:])
+    return jax.lax.switch(which, [phase_part(i, p) for i, p in enumerate(phases)])
+
+
+def batch(cfg: TrainConfig, key_data: jax.Array, step: jax.Array, store, support: jax.Array, values: Values | None = None):
+    """(x_BxD, y_B) of one seed's step for the schedule the config names; `store`: its pool (or None)."""
+    v = values_of(cfg) if values is None else values
     r = schedule.repeat_per_batch(cfg)
     main = cfg.batch_size - r
-    random_steps = cfg.random_labels_steps
-    if cfg.data == "online" and r == 0 and random_steps == 0:
-        return lambda state, step, problem: online_batch(cfg, state.key_data, step, problem.support)
-
-    def fresh_part(state, step, support, n):
-        x, y = online_batch(cfg, state.key_data, step, support, n)
-        key = jax.random.fold_in(jax.random.fold_in(state.key_data, step), RANDOM_LABELS_TAG)
-        return x, y, jax.random.rademacher(key, (n,), jnp.float32)
-
-    def pool_part(state, store, stream, n, count, per_step, support):
-        idx = pool_indices(state.key_data, stream, n, count, per_step)
-        x, y = pool.samples(cfg, store, idx, support)
-        return x, y, pool.random_labels(store, idx)
-
-    def main_part(state, step, store, support):
-        def phase_part(i, phase):
-            if phase.size is None:
-                return lambda: fresh_part(state, step, support, main)
-            return lambda: pool_part(state, store, i, phase.size, step - phase.start, main, support)
-
-        if len(phases) == 1:
-            return phase_part(0, phases[0])()
-        which = sum((step >= p.start).astype(jnp.int32) for p in phases[1:])
-        return jax.lax.switch(which, [phase_part(i, p) for i, p in enumerate(phases)])
-
-    def batch(state, step, problem):
-        store = pool.store_of(cfg, state, problem)
-        parts = []
-        if main > 0:
-            parts.append(main_part(state, step, store, problem.support))
-        if r > 0:
-            parts.append(pool_part(state, store, schedule.REPEAT_STREAM, cfg.repeat_size, step, r, problem.support))
-        x_BxD, y_B, random_B = (jnp.concatenate(p) for p in zip(*parts))
-        if random_steps > 0:
-            y_B = jnp.where(step < random_steps, random_B, y_B)
-        return x_BxD, y_B
-
-    return batch
+    if cfg.data == "online" and r == 0 and cfg.random_labels_steps == 0:
+        return online_batch(cfg, key_data, step, support, label_noise=v.label_noise)
+    parts = []
+    if main > 0:
+        parts.append(main_part(cfg, key_data, step, store, support, v))
+    if r > 0:
+        parts.append(pool_part(cfg, key_data, store, schedule.REPEAT_STREAM, cfg.repeat_size, step, r, support, v))
+    x_BxD, y_B, random_B = (jnp.concatenate(p) for p in zip(*parts))
+    if cfg.random_labels_steps > 0:
+        y_B = jnp.where(step < v.random_labels_steps, random_B, y_B)
+    return x_BxD, y_B
 
 
-def store_metrics(cfg: TrainConfig, apply_fn, params, state, problem) -> dict[str, jax.Array]:
+def make_batch_fn(cfg: TrainConfig) -> Callable:
+    """(key_data, step, store, support, values) -> (x_BxD, y_B): `batch` for one config."""
+    return lambda key_data, step, store, support, values=None: batch(cfg, key_data, step, store, support, values)
+
+
+def store_metrics(cfg: TrainConfig, apply_fn, params, store, support, values: Values | None = None) -> dict[str, jax.Array]:
     """Loss and accuracy on the stored samples with their training labels: the whole store if it
     holds at most --test-size samples, else its first --test-size (a uniform random subset)."""
-    store = pool.store_of(cfg, state, problem)
     if store is None:
         return {}
+    v = values_of(cfg) if values is None else values
     m = min(schedule.store_size(cfg), cfg.test_size)
-    x, y = pool.samples(cfg, store, jnp.arange(m), problem.support)
+    x, y = pool.samples(cfg, store, jnp.arange(m), support, v.noise_threshold)
     loss, acc = metrics.evaluate(apply_fn, params, cfg.loss, metrics.chunk_test_set(x, y, eval_chunk(cfg.seeds, cfg.width, m)))
     return {"pool_loss": loss, "pool_acc": acc}
 

@@ -12,6 +12,7 @@ from jax.scipy.special import xlogy
 
 from parity.config import TrainConfig
 from parity.engine import loss as losses
+from parity.engine.values import Values, values_of
 
 
 def margin(out: jax.Array) -> jax.Array:
@@ -21,7 +22,7 @@ def margin(out: jax.Array) -> jax.Array:
 
 def teacher_probability(teacher_out: jax.Array, temperature: float) -> jax.Array:
     """q = P_teacher(y = +1) from softmax(logits / tau) (sigmoid for one logit); tau = 0: the argmax."""
-    if temperature == 0:
+    if isinstance(temperature, (int, float)) and temperature == 0:  # a traced temperature is never the hard case
         return (margin(teacher_out) > 0).astype(jnp.float32)
     return jax.nn.sigmoid(margin(teacher_out) / temperature)
 
@@ -42,10 +43,15 @@ def distill_loss(name: str, student_out: jax.Array, teacher_out: jax.Array, temp
     raise ValueError(f"unknown distillation loss {name!r}")
 
 
-def objective(cfg: TrainConfig, student_out: jax.Array, y_B: jax.Array, teacher_out: jax.Array | None) -> jax.Array:
-    """alpha x label loss + (1 - alpha) x distillation loss; without teacher outputs, the label loss alone."""
+def objective(cfg: TrainConfig, student_out: jax.Array, y_B: jax.Array, teacher_out: jax.Array | None, values: Values | None = None) -> jax.Array:
+    """alpha x label loss + (1 - alpha) x distillation loss; without teacher outputs, the label loss alone.
+
+    The config decides which terms exist (alpha > 0, a hard teacher at temperature 0); `values` gives
+    alpha, 1 - alpha and the temperature (traced inside the segment; the config's own if None)."""
+    v = values_of(cfg) if values is None else values
     label = lambda: jnp.mean(losses.label_loss(cfg.loss, student_out, y_B))
     if teacher_out is None:  # no teacher, or alpha = 1: exactly plain training
         return label()
-    total = (1 - cfg.alpha) * jnp.mean(distill_loss(cfg.distill_loss, student_out, teacher_out, cfg.temperature))
-    return total + cfg.alpha * label() if cfg.alpha > 0 else total
+    temperature = 0.0 if cfg.temperature == 0 else v.temperature
+    total = v.distill_weight * jnp.mean(distill_loss(cfg.distill_loss, student_out, teacher_out, temperature))
+    return total + v.alpha * label() if cfg.alpha > 0 else total

@@ -96,27 +96,48 @@ def enabled() -> bool:
     return os.environ.get("PARITY_EXECUTABLES", "1") != "0"
 
 
-def load_or_compile(jitted, args: tuple, name: str, statics: dict) -> jax.stages.Compiled:
-    """`jitted.lower(*args).compile()`, or the same program loaded from disk (or from this process) when its key was seen."""
+def load_or_compile(jitted, args: tuple, name: str, statics: dict, by_text: bool = False) -> jax.stages.Compiled:
+    """`jitted.lower(*args).compile()`, or the same program loaded from disk (or from this process) when its key was seen.
+
+    by_text: where `statics` misses, lower the program and look it up by its text as well (programs that differ
+    only in values given as inputs, e.g. two learning rates, share it); `statics`' key then points at it.
+    """
     if not enabled():
-        stats["compiled"] += 1
-        return jitted.lower(*args).compile()
+        if not by_text:
+            stats["compiled"] += 1
+            return jitted.lower(*args).compile()
+        lowered = jitted.lower(*args)
+        text_key = program_key(name, {"text": hashlib.sha256(lowered.as_text().encode()).hexdigest()}, args)
+        if text_key not in _loaded:  # this process still compiles each program once
+            stats["compiled"] += 1
+            _loaded[text_key] = lowered.compile()
+        return _loaded[text_key]
     key = program_key(name, statics, args)
-    if key in _loaded:
-        return _loaded[key]
-    path = directory() / f"{name}-{key[:32]}.bin"
-    compiled = _load(path, key)
+    if key not in _loaded:
+        _loaded[key] = _load(_path(name, key), key) or _by_text(jitted, args, name, key, by_text)
+    return _loaded[key]
+
+
+def _by_text(jitted, args: tuple, name: str, key: str, by_text: bool) -> jax.stages.Compiled:
+    """A miss of `key`: the program found by its lowered text (by_text), else compiled, and stored under both keys."""
+    lowered = jitted.lower(*args)
+    text_key = program_key(name, {"text": hashlib.sha256(lowered.as_text().encode()).hexdigest()}, args) if by_text else key
+    compiled = _loaded.get(text_key) or _load(_path(name, text_key), text_key)
     if compiled is None:
-        compiled = _fresh_compile(jitted, args, key)
+        compiled = _fresh_compile(lowered, text_key)
         stats["compiled"] += 1
-        _save(path, key, compiled)
-    else:
-        stats["loaded"] += 1
-    _loaded[key] = compiled
+        _save(_path(name, text_key), text_key, compiled)
+    _loaded[text_key] = compiled
+    if text_key != key:  # an alias: a deserialised executable cannot be serialised again (see _fresh_compile)
+        _write(_path(name, key), pickle.dumps((key, "alias", text_key, None, None)))
     return compiled
 
 
-def _fresh_compile(jitted, args: tuple, key: str) -> jax.stages.Compiled:
+def _path(name: str, key: str) -> Path:
+    return directory() / f"{name}-{key[:32]}.bin"
+
+
+def _fresh_compile(lowered, key: str) -> jax.stages.Compiled:
     """Compile without JAX's persistent cache: XLA:CPU cannot serialise again an executable that came from it
     (the copy fails at run time, "Function ... not found"). Disabling an HLO pass that does not exist (named
     after the key) changes nothing in the program but makes JAX's cache key this program's own, so its cache
@@ -124,7 +145,7 @@ def _fresh_compile(jitted, args: tuple, key: str) -> jax.stages.Compiled:
     threshold = jax.config.jax_persistent_cache_min_compile_time_secs
     jax.config.update("jax_persistent_cache_min_compile_time_secs", float("inf"))
     try:
-        return jitted.lower(*args).compile({"xla_disable_hlo_passes": f"parity-{key[:16]}"})
+        return lowered.compile({"xla_disable_hlo_passes": f"parity-{key[:16]}"})
     finally:
         jax.config.update("jax_persistent_cache_min_compile_time_secs", threshold)
 
@@ -134,26 +155,37 @@ def _load(path: Path, key: str) -> jax.stages.Compiled | None:
         stored_key, blob, in_tree, out_tree, device_ids = pickle.loads(path.read_bytes())
         if stored_key != key:  # a truncated name's collision: never run another program
             return None
-        by_id = {d.id: d for d in jax.local_devices()}
-        # the devices it was compiled for, in order (a one-device program loaded onto every device would expect a shard on each)
-        return serialize_executable.deserialize_and_load(blob, in_tree, out_tree, execution_devices=[by_id[i] for i in device_ids])
-    except FileNotFoundError:
+        if blob == "alias":  # the program stored under its text's key
+            name = path.name.split("-")[0]
+            compiled = _loaded.get(in_tree) or _load(_path(name, in_tree), in_tree)
+        else:
+            by_id = {d.id: d for d in jax.local_devices()}
+            # the devices it was compiled for, in order (a one-device program loaded onto every device would expect a shard on each)
+            compiled = serialize_executable.deserialize_and_load(blob, in_tree, out_tree, execution_devices=[by_id[i] for i in device_ids])
+    except Exception:  # absent, damaged or from an incompatible build: compile again, and the save replaces it
         return None
-    except Exception:  # damaged or from an incompatible build: compile again, and the save replaces it
-        return None
+    if compiled is not None:
+        stats["loaded"] += 1
+    return compiled
 
 
 def _save(path: Path, key: str, compiled) -> None:
-    tmp = None
     try:
         blob, in_tree, out_tree = serialize_executable.serialize(compiled)
         device_ids = [d.id for d in compiled.runtime_executable().local_devices()]
-        data = pickle.dumps((key, blob, in_tree, out_tree, device_ids))
+        _write(path, pickle.dumps((key, blob, in_tree, out_tree, device_ids)))
+    except Exception:  # not serialisable (e.g. constants in the program): the compile is all it costs
+        pass
+
+
+def _write(path: Path, data: bytes) -> None:
+    tmp = None
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the whole new one
-    except Exception:  # not serialisable (e.g. constants in the program), or an unwritable cache: the compile is all it costs
+    except OSError:  # an unwritable cache only costs compile time
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)

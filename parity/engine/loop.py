@@ -15,7 +15,7 @@ import numpy as np
 
 from parity.config import TrainConfig
 from parity.engine import devices
-from parity.engine.segment import Engine, Problem, SeedState
+from parity.engine.segment import Engine, Problem, TrainState
 
 
 def segment_ends(cfg: TrainConfig, extra: Iterable[int] = ()) -> Iterator[int]:
@@ -41,7 +41,7 @@ class SegmentReport:
     rows: dict[str, np.ndarray]  # per-seed metrics at this step (the history row: columns added here are kept)
     reached: np.ndarray
     diverged: np.ndarray
-    state: SeedState  # e.g. for saving checkpoints
+    state: TrainState  # e.g. for saving checkpoints
     train_seconds: float = 0.0  # training time so far, compile excluded
 
 
@@ -49,7 +49,7 @@ class SegmentReport:
 class Checkpoint:
     """Where an interrupted run picks up: the state after `step`, and the history so far."""
 
-    state: SeedState
+    state: TrainState
     step: int
     history: list[dict[str, np.ndarray]]
     train_seconds: float = 0.0
@@ -64,7 +64,7 @@ def run_is_over(cfg: TrainConfig, step: int, reached: np.ndarray, diverged: np.n
 class RunResult:
     cfg: TrainConfig
     support: np.ndarray
-    state: SeedState
+    state: TrainState
     history: list[dict[str, np.ndarray]]  # one dict of per-seed arrays per evaluation
     steps_done: int
     wall_seconds: float
@@ -92,7 +92,8 @@ def train(
     """
     tic = time.perf_counter()
     engine = engine or Engine(cfg)
-    base_problem = engine.problem()
+    base_problem = engine.problem(cfg)  # the run's own: an engine serves every config of its structure
+    values, stores = engine.values(cfg), engine.stores(cfg)
     state = engine.init(cfg.seed_values)
     history: list[dict[str, np.ndarray]] = []
     train_seconds = 0.0
@@ -107,7 +108,7 @@ def train(
         problem = problem_for(base_problem, start, end) if problem_for else base_problem
         compile_before = engine.compile_seconds
         seg_tic = time.perf_counter()
-        state, row = engine.segment(state, start, problem, end - start)
+        state, row = engine.segment(state, start, problem, end - start, values, stores)
         row = jax.device_get(row)  # the one host sync per segment
         train_seconds += time.perf_counter() - seg_tic - (engine.compile_seconds - compile_before)
         row = {"step": np.full(cfg.seeds, end), **{k: np.asarray(v) for k, v in row.items()}}

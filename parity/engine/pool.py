@@ -36,7 +36,7 @@ def draw(cfg: TrainConfig, key: jax.Array) -> Store:
 
 
 def seed_stores(cfg: TrainConfig, seeds: list[int]):
-    """Per-seed stores stacked over seeds (SeedState.data), or () when the pool is shared or absent."""
+    """Per-seed stores stacked over seeds (the segment's `stores` argument), or () when the pool is shared or absent."""
     if store_size(cfg) == 0 or not cfg.pool_per_seed:
         return ()
     keys = jnp.stack([pool_key(cfg, s) for s in seeds])
@@ -50,10 +50,11 @@ def shared_store(cfg: TrainConfig):
     return jax.jit(lambda k: draw(cfg, k))(pool_key(cfg, None))
 
 
-def store_of(cfg: TrainConfig, state, problem) -> Store | None:
+def store_of(cfg: TrainConfig, seed_store, problem) -> Store | None:
+    """The store one seed draws from: its own (`seed_store`), the shared one (`problem.data`), or None."""
     if store_size(cfg) == 0:
         return None
-    return state.data if cfg.pool_per_seed else problem.data
+    return seed_store if cfg.pool_per_seed else problem.data
 
 
 def index_bits(key: jax.Array, idx_B: jax.Array) -> jax.Array:
@@ -61,12 +62,15 @@ def index_bits(key: jax.Array, idx_B: jax.Array) -> jax.Array:
     return jax.vmap(lambda i: jax.random.bits(jax.random.fold_in(key, i), dtype=jnp.uint32))(idx_B)
 
 
-def samples(cfg: TrainConfig, store: Store, idx_B: jax.Array, support: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """Inputs and training labels (parity, with this sample's fixed noise flip) of pool indices."""
+def samples(cfg: TrainConfig, store: Store, idx_B: jax.Array, support: jax.Array, threshold=None) -> tuple[jax.Array, jax.Array]:
+    """Inputs and training labels (parity, with this sample's fixed noise flip) of pool indices.
+
+    threshold: the flip's uint32 threshold (a traced value inside the segment), else the config's."""
     x_BxD = task.unpack(store.words_NxW[idx_B], cfg.d)
     y_B = task.parity_labels(x_BxD, support)
     if cfg.label_noise > 0:
-        flip = index_bits(jax.random.fold_in(store.key, NOISE), idx_B) < jnp.uint32(int(cfg.label_noise * 2**32))
+        threshold = jnp.uint32(int(cfg.label_noise * 2**32)) if threshold is None else threshold
+        flip = index_bits(jax.random.fold_in(store.key, NOISE), idx_B) < threshold
         y_B = jnp.where(flip, -y_B, y_B)
     return x_BxD, y_B
 

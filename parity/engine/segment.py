@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from functools import cached_property, partial
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import jax
@@ -18,17 +18,16 @@ import optax
 from jax.sharding import PartitionSpec
 
 from parity.config import TrainConfig
-from parity.engine import data, devices, distill_loss, evaluate, executables, pool, task
+from parity.engine import data, devices, distill_loss, evaluate, executables, pool
 from parity.engine import loss as losses
 from parity.engine.model import build_model, first_layer
 from parity.engine.optim import build_optimizer
-from parity.eval_chunks import eval_chunk
+from parity.engine.problem import CHECK_SAMPLES, Problem, make_problem  # noqa: F401 (runs/ and the tests import them from here)
+from parity.engine.values import Values, per_seed
 
-CHECK_SAMPLES = 256  # test samples of a --check-every check: about 3 training steps of compute (an evaluation: 8,192)
 
-
-class SeedState(NamedTuple):
-    """Everything one seed carries between segments."""
+class TrainState(NamedTuple):
+    """Everything one seed carries through the scan and between segments (its pool is an argument of its own)."""
 
     params: Any
     opt_state: Any
@@ -36,17 +35,17 @@ class SeedState(NamedTuple):
     key_data: jax.Array
     diverged: jax.Array  # bool: a non-finite loss or parameter was seen; updates stopped
     steps_to_target: jax.Array  # int32, -1 until the target accuracy is first reached
-    data: Any = ()  # per-seed data arrays (e.g. a packed pool); constant during the run
 
 
-class Problem(NamedTuple):
-    """Arrays shared by every seed, passed as jit inputs so that equal shapes share a compile."""
+SeedState = TrainState  # the name runs/ and the tests used before the state became one thing
 
-    support: jax.Array
-    test: tuple  # chunked (x_CxExD, y_CxE, mask_CxE)
-    teacher: Any = None  # the teacher's parameters for this segment (distillation), else None
-    data: Any = ()  # a pool shared by every seed (--shared-pool), stored once
-    check: tuple = ()  # (x_NxD, y_N): the first test samples, for --check-every between evaluations
+
+class Batch(NamedTuple):
+    """One step's training samples, and the teacher's outputs on them when distilling."""
+
+    x_BxD: jax.Array
+    y_B: jax.Array
+    teacher_out: Any = None
 
 
 def seed_key(seed: int) -> jax.Array:
@@ -55,22 +54,28 @@ def seed_key(seed: int) -> jax.Array:
 
 @dataclass
 class Engine:
-    """The jitted pieces for one config; `segment(length)` is compiled once per length."""
+    """The jitted pieces for one config's structure; `segment(length)` is compiled once per length.
+
+    Its values (lr, alpha, ...) are inputs of the segment (`values.Values`, one row per seed): an
+    Engine runs any config of the same structure given that config's values, and two Engines whose
+    configs differ only in values share one compiled executable (executables.py, keyed by the lowered program).
+    """
 
     cfg: TrainConfig
     teacher_cfg: TrainConfig | None = None  # distillation: the teacher's architecture; its parameters are Problem.teacher
     group_size: int | None = None  # seeds vmapped together on one device (None: sized to the cache)
     _compiled: dict = field(default_factory=dict)
     compile_seconds: float = 0.0
+    compiles: int = 0  # programs this engine compiled itself (not found on disk or in this process)
 
     def __post_init__(self):
         devices.explicit_precision()  # also for a library caller that skipped the CLI's set-up
-        self.optimizer = build_optimizer(self.cfg)
-        self.batch_fn = data.make_batch_fn(self.cfg)  # (state, step, problem) -> (x, y)
+        self.optimizer = build_optimizer(self.cfg)  # the config's own values: for the state's structure and init
+        self._values = None
+        self._stores = None
 
-    # Built when first used (tracing): a warm start whose programs are loaded from disk never imports flax.
     @cached_property
-    def model(self):
+    def model(self):  # built when first used (tracing): a warm start whose programs are loaded from disk never imports flax
         return build_model(self.cfg)
 
     @cached_property
@@ -78,10 +83,10 @@ class Engine:
         return build_model(self.teacher_cfg) if self.teacher_cfg is not None else None
 
     # ----- pure single-seed functions; vmapped over seeds below -----
-    def init_seed(self, key: jax.Array) -> SeedState:
+    def init_seed(self, key: jax.Array) -> TrainState:
         k_init, k_data = jax.random.split(key)
         params = self.model.init(k_init, jnp.zeros((1, self.cfg.d)))
-        return SeedState(
+        return TrainState(
             params=params,
             opt_state=self.optimizer.init(params),
             w0=first_layer(params),
@@ -90,23 +95,26 @@ class Engine:
             steps_to_target=jnp.array(-1, jnp.int32),
         )
 
-    def batch_loss(self, params, x_BxD, y_B, teacher):
-        """Mean training loss and accuracy of one batch; `teacher` (its parameters) is None for plain training."""
-        out = self.model.apply(params, x_BxD)
+    def draw(self, key_data, step, store, problem: Problem, values: Values) -> Batch:
+        """One step's batch (a pure function of key and step) and, when distilling, the teacher's outputs on it."""
+        x_BxD, y_B = data.batch(self.cfg, key_data, step, store, problem.support, values)
         teacher_out = None
-        if teacher is not None and self.cfg.alpha < 1:
-            teacher_out = jax.lax.stop_gradient(self.teacher_model.apply(teacher, x_BxD))
-        return distill_loss.objective(self.cfg, out, y_B, teacher_out), jnp.mean(losses.correct(out, y_B))
+        if problem.teacher is not None and self.cfg.alpha < 1:
+            teacher_out = jax.lax.stop_gradient(self.teacher_model.apply(problem.teacher, x_BxD))
+        return Batch(x_BxD, y_B, teacher_out)
 
-    def train_step(self, state: SeedState, params, opt_state, step, problem: Problem):
-        """One SGD step: (params, opt_state) -> (params, opt_state, loss, acc)."""
-        x_BxD, y_B = self.batch_fn(state, step, problem)
-        grad_fn = jax.value_and_grad(self.batch_loss, has_aux=True)
-        (loss, acc), grads = grad_fn(params, x_BxD, y_B, problem.teacher)
-        updates, opt_state = self.optimizer.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state, loss, acc
+    def batch_loss(self, params, batch: Batch, values: Values):
+        """Mean training loss and accuracy of one batch."""
+        out = self.model.apply(params, batch.x_BxD)
+        return distill_loss.objective(self.cfg, out, batch.y_B, batch.teacher_out, values), jnp.mean(losses.correct(out, batch.y_B))
 
-    def check_target(self, params, step, passing_since, problem: Problem):
+    def step(self, state: TrainState, batch: Batch, values: Values) -> tuple[TrainState, dict]:
+        """The pure training step: (state, batch, values) -> (state, metrics)."""
+        (loss, acc), grads = jax.value_and_grad(self.batch_loss, has_aux=True)(state.params, batch, values)
+        updates, opt_state = build_optimizer(self.cfg, values).update(grads, state.opt_state, state.params)
+        return state._replace(params=optax.apply_updates(state.params, updates), opt_state=opt_state), {"loss": loss, "acc": acc}
+
+    def check_target(self, params, step, passing_since, problem: Problem, values: Values):
         """Every --check-every steps: does the model reach --target-acc on the check samples?
 
         Returns the step since which every check has passed (-1 if the last one failed). The
@@ -117,119 +125,126 @@ class Engine:
 
         def check(p):
             x_NxD, y_N = problem.check
-            passed = jnp.mean(losses.correct(self.model.apply(p, x_NxD), y_N)) >= self.cfg.target_acc
+            passed = jnp.mean(losses.correct(self.model.apply(p, x_NxD), y_N)) >= values.target_acc
             return jnp.where(passed, jnp.where(passing_since < 0, step + 1, passing_since), -1)
 
         return jax.lax.cond(due, check, lambda p: passing_since, params)
 
-    def run_segment_seed(self, state: SeedState, start: jax.Array, problem: Problem, length: int):
+    def run_segment_seed(self, state: TrainState, store, values: Values, start: jax.Array, problem: Problem, length: int):
+        """One seed's `length` steps from `start`, then its evaluation: (state, store, values) -> (state, row)."""
+        store = pool.store_of(self.cfg, store, problem)
+
         def body(carry, step):
-            params, opt_state, loss_sum, acc_sum, passing_since = carry
-            params, opt_state, loss, acc = self.train_step(state, params, opt_state, step, problem)
+            st, loss_sum, acc_sum, passing_since = carry
+            st, m = self.step(st, self.draw(st.key_data, step, store, problem, values), values)
             if self.cfg.check_every:
-                passing_since = self.check_target(params, step, passing_since, problem)
-            return (params, opt_state, loss_sum + loss, acc_sum + acc, passing_since), None
+                passing_since = self.check_target(st.params, step, passing_since, problem, values)
+            return (st, loss_sum + m["loss"], acc_sum + m["acc"], passing_since), None
 
         zero = jnp.zeros((), jnp.float32)
         steps = start + jnp.arange(length, dtype=jnp.int32)
-        carry = (state.params, state.opt_state, zero, zero, jnp.int32(-1))
-        (params, opt_state, loss_sum, acc_sum, passing_since), _ = jax.lax.scan(body, carry, steps)
+        (new, loss_sum, acc_sum, passing_since), _ = jax.lax.scan(body, (state, zero, zero, jnp.int32(-1)), steps)
+        return self.finish_segment(state, new, store, values, start + length, problem, loss_sum / length, acc_sum / length, passing_since)
 
+    def finish_segment(self, state, new, store, values, end, problem, train_loss, train_acc, passing_since):
+        """After a segment's steps: stop a seed that went non-finite, evaluate, and record the target's step."""
         # A seed that went non-finite keeps its last finite parameters and stops updating.
-        finite = jnp.isfinite(loss_sum) & all_finite(params)
-        diverged = state.diverged | ~finite
-        keep = lambda old, new: jnp.where(diverged, old, new)
-        params = jax.tree.map(keep, state.params, params)
-        opt_state = jax.tree.map(keep, state.opt_state, opt_state)
+        diverged = state.diverged | ~(jnp.isfinite(train_loss) & all_finite(new.params))
+        keep = lambda old, upd: jnp.where(diverged, old, upd)
+        params = jax.tree.map(keep, state.params, new.params)
+        opt_state = jax.tree.map(keep, state.opt_state, new.opt_state)
 
-        end = start + length
         test_loss, test_acc = evaluate.evaluate(self.model.apply, params, self.cfg.loss, problem.test)
-        first_hit = (state.steps_to_target < 0) & (test_acc >= self.cfg.target_acc) & ~diverged
+        first_hit = (state.steps_to_target < 0) & (test_acc >= values.target_acc) & ~diverged
         # confirmed by the evaluation: the first check since which every check passed, else the evaluation's step
         reached_at = jnp.where(passing_since >= 0, passing_since, end)
         steps_to_target = jnp.where(first_hit, reached_at, state.steps_to_target)
         row = {
-            "train_loss": loss_sum / length,
-            "train_acc": acc_sum / length,
+            "train_loss": train_loss,
+            "train_acc": train_acc,
             "test_loss": test_loss,
             "test_acc": test_acc,
             "diverged": diverged,
             **evaluate.hidden_progress(params, state.w0, problem.support),
-            **data.store_metrics(self.cfg, self.model.apply, params, state, problem),
+            **data.store_metrics(self.cfg, self.model.apply, params, store, problem.support, values),
         }
-        # The data arrays (a pool) are constant: not returning them saves copying them every segment.
-        new_state = state._replace(params=params, opt_state=opt_state, diverged=diverged, steps_to_target=steps_to_target, data=())
-        return new_state, row
+        return state._replace(params=params, opt_state=opt_state, diverged=diverged, steps_to_target=steps_to_target), row
 
     # ----- batched, compiled entry points -----
-    def init(self, seeds: list[int]) -> SeedState:
-        """Every seed's initial state (with its pool, if any), the seed axis sharded over the local devices."""
+    def init(self, seeds: list[int]) -> TrainState:
+        """Every seed's initial state, the seed axis sharded over the local devices."""
         by_seed, _ = devices.seed_sharding(len(seeds))
         keys = jax.device_put(jnp.stack([seed_key(s) for s in seeds]), by_seed)
-        state = self._compile(jax.jit(jax.vmap(self.init_seed), out_shardings=by_seed), (keys,), "init")(keys)
-        return state._replace(data=jax.device_put(pool.seed_stores(self.cfg, seeds), by_seed))
+        return self._compile(jax.jit(jax.vmap(self.init_seed), out_shardings=by_seed), (keys,), "init")(keys)
 
-    def problem(self) -> Problem:
-        """The shared inputs, replicated on every device that holds seeds."""
-        _, replicated = devices.seed_sharding(self.cfg.seeds)
-        return jax.device_put(make_problem(self.cfg), replicated)
+    def stores(self, cfg: TrainConfig | None = None):
+        """Every seed's own pool of `cfg` (default: this engine's), stacked over seeds and sharded, or () when shared or absent."""
+        if cfg is None:
+            if self._stores is None:
+                self._stores = self.stores(self.cfg)
+            return self._stores
+        return jax.device_put(pool.seed_stores(cfg, cfg.seed_values), devices.seed_sharding(cfg.seeds)[0])
 
-    def segment(self, state: SeedState, start: int, problem: Problem, length: int):
-        """Run `length` steps from step `start` for every seed; compiled once per length."""
+    def values(self, cfg: TrainConfig | None = None) -> Values:
+        """The values of `cfg` (default: this engine's), one row per seed, sharded like the seeds."""
+        if cfg is None:
+            if self._values is None:
+                self._values = self.values(self.cfg)
+            return self._values
+        return jax.device_put(per_seed(cfg), devices.seed_sharding(cfg.seeds)[0])
+
+    def problem(self, cfg: TrainConfig | None = None) -> Problem:
+        """The shared inputs of `cfg` (default: this engine's), replicated on every device that holds seeds."""
+        cfg = cfg or self.cfg
+        _, replicated = devices.seed_sharding(cfg.seeds)
+        return jax.device_put(make_problem(cfg), replicated)
+
+    def segment(self, state: TrainState, start: int, problem: Problem, length: int, values: Values | None = None, stores=None):
+        """Run `length` steps from step `start` for every seed; compiled once per length.
+
+        values: one row per seed (default: the config's); stores: the per-seed pools (default: the config's seeds')."""
+        values = self.values() if values is None else values
+        stores = self.stores() if stores is None else stores
         problem = jax.device_put(problem, devices.seed_sharding(self.cfg.seeds)[1])  # no-op once placed
+        args = (state, stores, values, jnp.int32(start), problem)
         if length not in self._compiled:
             tic = time.perf_counter()
-            self._compiled[length] = self._compile(self._sharded_segment(length), (state, jnp.int32(start), problem), "segment", length=length)
+            compiled_before = executables.stats["compiled"]
+            self._compiled[length] = self._compile(self._sharded_segment(length), args, "segment", by_text=True, length=length)
+            self.compiles += executables.stats["compiled"] - compiled_before
             self.compile_seconds += time.perf_counter() - tic
-        new_state, row = self._compiled[length](state, jnp.int32(start), problem)
-        return new_state._replace(data=state.data), row
+        return self._compiled[length](*args)
 
-    def _compile(self, jitted, args: tuple, name: str, **statics):
-        """Lower and compile, or load the same program from disk (parity/engine/executables.py); a subclass
-        (a test's instrumented engine) is code outside the library's source digest: compiled, never stored."""
+    def _compile(self, jitted, args: tuple, name: str, by_text: bool = False, **statics):
+        """Compile, or load the same program from disk (executables.py) by this engine's config or (by_text) its lowered
+        text. A subclass (a test's instrumented engine) is code outside the source digest: compiled, never stored."""
         if type(self) is not Engine:
             return jitted.lower(*args).compile()
         teacher = self.teacher_cfg.to_dict() if self.teacher_cfg is not None else None
         baked = {"cfg": self.cfg.to_dict(), "teacher": teacher, "group_size": self.group_size, **statics}
-        return executables.load_or_compile(jitted, args, name, baked)
+        return executables.load_or_compile(jitted, args, name, baked, by_text=by_text)
 
     def _sharded_segment(self, length: int):
         """Each device runs its own seeds, in cache-sized groups one after another."""
         by_seed, _ = devices.seed_sharding(self.cfg.seeds)
         local_seeds = self.cfg.seeds // by_seed.mesh.size
         group = self.group_size or devices.seeds_per_group(self.cfg, local_seeds)
-        batched = jax.vmap(lambda s, t, p: self.run_segment_seed(s, t, p, length), in_axes=(0, None, None))
+        batched = jax.vmap(lambda s, d, v, t, p: self.run_segment_seed(s, d, v, t, p, length), in_axes=(0, 0, 0, None, None))
 
-        def local(state, start, problem):
+        def local(state, stores, values, start, problem):
             if group >= local_seeds:
-                return batched(state, start, problem)
+                return batched(state, stores, values, start, problem)
             split = lambda x: x.reshape(local_seeds // group, group, *x.shape[1:])
             merge = lambda x: x.reshape(local_seeds, *x.shape[2:])
-            new, rows = jax.lax.map(lambda s: batched(s, start, problem), jax.tree.map(split, state))
+            per_seed_args = jax.tree.map(split, (state, stores, values))
+            new, rows = jax.lax.map(lambda a: batched(*a, start, problem), per_seed_args)
             return jax.tree.map(merge, new), jax.tree.map(merge, rows)
 
-        spec = by_seed.spec
-        return jax.jit(jax.shard_map(local, mesh=by_seed.mesh, in_specs=(spec, PartitionSpec(), PartitionSpec()), out_specs=spec, check_vma=False))
+        spec, rep = by_seed.spec, PartitionSpec()
+        sharded = jax.shard_map(local, mesh=by_seed.mesh, in_specs=(spec, spec, spec, rep, rep), out_specs=spec, check_vma=False)
+        return jax.jit(sharded)
 
 
 def all_finite(tree) -> jax.Array:
     leaves = jax.tree.leaves(tree)
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves]))
-
-
-def make_problem(cfg: TrainConfig) -> Problem:
-    support = jnp.asarray(task.draw_support(cfg))
-    chunk = eval_chunk(cfg.seeds, cfg.width, cfg.test_size)
-    statics = (cfg.task_seed, cfg.test_size, cfg.d, CHECK_SAMPLES if cfg.check_every else 0, chunk)
-    args = (*statics[:3], support, *statics[3:])
-    test, check = executables.load_or_compile(_test_set, args, "test_set", {"statics": statics})(support)
-    return Problem(support=support, test=test, data=pool.shared_store(cfg), check=check)
-
-
-@partial(jax.jit, static_argnums=(0, 1, 2, 4, 5))
-def _test_set(task_seed: int, n: int, d: int, support: jax.Array, n_check: int, chunk: int) -> tuple:
-    """The chunked test set and its first n_check samples (the cheap check) in one compiled program:
-    op by op, its dozen small ops cost a compile each."""
-    x_NxD, y_N = task.sample(task.seed_test_key(task_seed), n, d, support)
-    check = (x_NxD[:n_check], y_N[:n_check]) if n_check else ()
-    return evaluate.chunk_test_set(x_NxD, y_N, chunk), check

@@ -47,8 +47,8 @@ def sample(key: jax.Array, n: int, d: int, support: jax.Array) -> tuple[jax.Arra
 
 
 def flip_labels(key: jax.Array, y_N: jax.Array, p: float) -> jax.Array:
-    """Flip each label independently with probability p."""
-    if p == 0:
+    """Flip each label independently with probability p (a traced p always draws the flips)."""
+    if isinstance(p, (int, float)) and p == 0:
         return y_N
     return jnp.where(jax.random.bernoulli(key, p, y_N.shape), -y_N, y_N)
 

@@ -25,8 +25,8 @@ def save(run_dir: Path, checkpoint: Checkpoint) -> None:
     payload = {
         "step": checkpoint.step,
         "train_seconds": checkpoint.train_seconds,
-        # pools are redrawn from their seeds on resume: never written (they can be 100s of MB)
-        "state": serialization.to_state_dict(jax.device_get(checkpoint.state._replace(data=()))),
+        # pools are not part of the state (they are redrawn from their seeds): never written (they can be 100s of MB)
+        "state": serialization.to_state_dict(jax.device_get(checkpoint.state)),
         "history": {str(i): row for i, row in enumerate(checkpoint.history)},
     }
     io.atomic_write_bytes(Path(run_dir) / RESUME, serialization.msgpack_serialize(payload))
@@ -42,7 +42,7 @@ def load(run_dir: Path, template: SeedState, steps: int | None = None) -> Checkp
     path = Path(run_dir) / RESUME
     if not path.is_file():
         return None
-    want = jax.device_get(template._replace(data=()))
+    want = jax.device_get(template)
     try:
         payload = serialization.msgpack_restore(path.read_bytes())
         state = serialization.from_state_dict(want, payload["state"])
@@ -53,7 +53,7 @@ def load(run_dir: Path, template: SeedState, steps: int | None = None) -> Checkp
     problem = _mismatch(want, state, history, step) or (f"step {step} past --steps {steps}" if steps is not None and step > steps else None)
     if problem:
         raise io.CorruptFile(f"{path}: not a resume point of this run ({problem}); delete it to start over")
-    return Checkpoint(state=state._replace(data=template.data), step=step, history=history, train_seconds=train_seconds)
+    return Checkpoint(state=state, step=step, history=history, train_seconds=train_seconds)
 
 
 def _mismatch(want: SeedState, got: SeedState, history: list[dict], step: int) -> str | None:
