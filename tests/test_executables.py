@@ -33,7 +33,7 @@ def forget(monkeypatch) -> None:
 def test_a_run_from_stored_programs_equals_a_freshly_compiled_run(store, monkeypatch):
     fresh = train(TINY)
     assert executables.stats == {"loaded": 0, "compiled": 3}  # test set, initial states, segment
-    assert sorted(p.name.split("-")[0] for p in store.iterdir()) == ["init", "segment", "test_set"]
+    assert sorted(p.name.split("-")[0] for p in store.iterdir()) == ["init", "segment", "segment", "test_set"]  # the config's key: an alias
     forget(monkeypatch)
     loaded = train(TINY)
     assert executables.stats == {"loaded": 3, "compiled": 3}
@@ -43,11 +43,14 @@ def test_a_run_from_stored_programs_equals_a_freshly_compiled_run(store, monkeyp
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
-def test_another_value_or_shape_is_another_program(store, monkeypatch):
+def test_another_value_finds_the_same_segment_by_its_text(store, monkeypatch):
     train(TINY)
     forget(monkeypatch)
-    train(dataclasses.replace(TINY, lr=0.05))  # a value baked into the segment (and keyed with the config): new programs
-    assert executables.stats == {"loaded": 1, "compiled": 5}  # the test set, keyed by the task alone, is shared
+    train(dataclasses.replace(TINY, lr=0.05))  # the learning rate is an input: the segment lowers to the same text
+    assert executables.stats == {"loaded": 2, "compiled": 4}  # the test set and the segment loaded; the initial states keyed by the config
+    forget(monkeypatch)
+    train(dataclasses.replace(TINY, lr=0.05))  # now found by the config's key, without lowering
+    assert executables.stats == {"loaded": 5, "compiled": 4}
 
 
 def program(factor: float):

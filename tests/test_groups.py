@@ -72,7 +72,7 @@ def test_a_point_of_a_grouped_sweep_equals_the_same_run_alone(run_cli, tmp_path)
 
     tiny = ["--d", "12", "--k", "2", "--width", "16", "--seeds", "2", "--steps", "60", "--eval-every", "20", "--test-size", "64"]
     assert run_cli("sweep", "train", *tiny, "--lr", "0.05,0.5", "--early-stop", "false", "--workers", "1", "--out", "sweep").code == 0
-    assert run_cli("train", *tiny, "--lr", "0.5", "--early-stop", "false", "--out", "alone", "--json").code == 0
+    assert run_cli("train", *tiny, "--lr", "0.5", "--no-early-stop", "--out", "alone", "--json").code == 0
     alone = tmp_path / "alone"
     grouped = tmp_path / "sweep" / "runs" / json.loads((alone / "config.json").read_text())["run_id"]
     assert sorted(p.name for p in grouped.iterdir() if not p.name.startswith(".")) == sorted(

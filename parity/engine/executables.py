@@ -155,17 +155,14 @@ def _load(path: Path, key: str) -> jax.stages.Compiled | None:
         stored_key, blob, in_tree, out_tree, device_ids = pickle.loads(path.read_bytes())
         if stored_key != key:  # a truncated name's collision: never run another program
             return None
-        if blob == "alias":  # the program stored under its text's key
-            name = path.name.split("-")[0]
-            compiled = _loaded.get(in_tree) or _load(_path(name, in_tree), in_tree)
-        else:
-            by_id = {d.id: d for d in jax.local_devices()}
-            # the devices it was compiled for, in order (a one-device program loaded onto every device would expect a shard on each)
-            compiled = serialize_executable.deserialize_and_load(blob, in_tree, out_tree, execution_devices=[by_id[i] for i in device_ids])
+        if blob == "alias":  # the program stored under its text's key (counted there)
+            return _loaded.get(in_tree) or _load(_path(path.name.split("-")[0], in_tree), in_tree)
+        by_id = {d.id: d for d in jax.local_devices()}
+        # the devices it was compiled for, in order (a one-device program loaded onto every device would expect a shard on each)
+        compiled = serialize_executable.deserialize_and_load(blob, in_tree, out_tree, execution_devices=[by_id[i] for i in device_ids])
     except Exception:  # absent, damaged or from an incompatible build: compile again, and the save replaces it
         return None
-    if compiled is not None:
-        stats["loaded"] += 1
+    stats["loaded"] += 1
     return compiled
 
 

@@ -208,8 +208,7 @@ class Engine:
         problem = jax.device_put(problem, devices.seed_sharding(self.cfg.seeds)[1])  # no-op once placed
         args = (state, stores, values, jnp.int32(start), problem)
         if length not in self._compiled:
-            tic = time.perf_counter()
-            compiled_before = executables.stats["compiled"]
+            tic, compiled_before = time.perf_counter(), executables.stats["compiled"]
             self._compiled[length] = self._compile(self._sharded_segment(length), args, "segment", by_text=True, length=length)
             self.compiles += executables.stats["compiled"] - compiled_before
             self.compile_seconds += time.perf_counter() - tic
