@@ -175,7 +175,7 @@ class Engine:
         """Every seed's initial state, the seed axis sharded over the local devices."""
         by_seed, _ = devices.seed_sharding(len(seeds))
         keys = jax.device_put(jnp.stack([seed_key(s) for s in seeds]), by_seed)
-        return self._compile(jax.jit(jax.vmap(self.init_seed), out_shardings=by_seed), (keys,), "init")(keys)
+        return self._compile(jax.jit(jax.vmap(self.init_seed), out_shardings=by_seed), (keys,), "init", by_text=True)(keys)
 
     def stores(self, cfg: TrainConfig | None = None):
         """Every seed's own pool of `cfg` (default: this engine's), stacked over seeds and sharded, or () when shared or absent."""
