@@ -120,3 +120,14 @@ def test_a_point_that_stops_early_finishes_while_its_group_goes_on(tmp_path):
     assert [status for _, status, _ in run_group(points)] == ["ran", "ran"]
     assert read_run(points[0].out)[0]["steps"] == 20 and read_run(points[1].out)[0]["steps"] == 60
     run_alone_and_compare(points, tmp_path)
+
+
+def test_a_slurm_task_runs_its_slices_groups_as_one_program(tmp_path, capsys):
+    import json
+
+    from parity.sweeps import slurm
+
+    points = [Point(i, "train", dataclasses.replace(CFG, lr=lr), tmp_path / "runs" / str(i), f"p{i}") for i, lr in enumerate((0.05, 0.3))]
+    assert slurm.run_slice(str(tmp_path), points) == {"ran": 2}
+    assert [json.loads((p.out / "config.json").read_text())["group"]["points"] for p in points] == [2, 2]
+    assert (tmp_path / "results.parquet").is_file()

@@ -95,7 +95,7 @@ CFG = TrainConfig(d=12, k=3, width=16, seeds=2, steps=600, eval_every=100, test_
 
 
 def test_sigterm_in_an_array_task_saves_a_resume_point_and_the_rerun_resumes_from_it(tmp_path, monkeypatch, capsys):
-    configs = [CFG, dataclasses.replace(CFG, seed=5)]
+    configs = [CFG, dataclasses.replace(CFG, task_seed=5)]  # another task: two programs, run one after the other
     chunk = [Point(i, "train", cfg, tmp_path / "runs" / cfg.run_hash, f"point {i}") for i, cfg in enumerate(configs)]
     real = points.runner("train")
 
