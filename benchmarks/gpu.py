@@ -6,6 +6,8 @@ Measures model-steps/s (seeds x steps / seconds, compile excluded; one test-set 
 ((100, 6) parity, width 50,000, batch 1, two logits, cross-entropy), a width-100 student on labels,
 and a width-100 student whose loss runs the width-50,000 teacher forward every step (distillation).
 From those it estimates what the paper-scale goal would take on this device, and writes a JSON file.
+It also runs benchmarks/kernels.py: time and kernels per step with and without the target check, and on a
+GPU with XLA's whole-loop command buffers (a second process), with the Fig. 1 estimate from those times.
 
     python benchmarks/gpu.py [--tiny | --full] [--out benchmarks/gpu.json]
 
@@ -34,6 +36,7 @@ devices.configure_cpu_workers()  # as the CLI does, before jax is imported (noth
 
 import jax  # noqa: E402
 
+from benchmarks import kernels  # noqa: E402
 from parity.config import TrainConfig  # noqa: E402
 from parity.engine import evaluate  # noqa: E402
 from parity.engine.segment import Engine  # noqa: E402
@@ -157,6 +160,13 @@ def main(argv: list[str] | None = None) -> dict:
         + (f"; tiny sizes (teacher width {teacher.width:,}, test set {test_size}): not the paper's" if tiny else ""),
         flush=True,
     )
+    # per-step time and kernels per step, with and without the check, and with whole-loop command buffers on a GPU
+    probe = kernels.measure("default", tiny, args.repeats)
+    if backend == "gpu":
+        probe += kernels.graphs_in_subprocess(tiny, args.repeats)
+    fig1 = kernels.fig1_estimate(probe)
+    for name, minutes in fig1.items():
+        print(f"Fig. 1 from per-step times ({name}): 8M steps x (teacher + student + 2 distilled students) = {minutes} min", flush=True)
     result = {
         "date": date.today().isoformat(),
         "backend": backend,
@@ -168,6 +178,8 @@ def main(argv: list[str] | None = None) -> dict:
         "seeds_sweep": rows,
         "paper_scale": paper,
         "paper_scale_goal": goal,
+        "kernels": probe,
+        "fig1_estimate_minutes": fig1,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import grid_sweep
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PARITY = str(BIN / "parity")
@@ -101,6 +103,7 @@ def measure(repeats: int, has_torch: bool, suite: bool) -> dict:
     with tempfile.TemporaryDirectory(prefix="parity-bench-") as tmp:
         work = Path(tmp)
         result = {"startup": startup(repeats, work), "short_run": short_run(max(3, repeats - 2), work, has_torch), "read_only": read_only(work)}
+    result["grid_sweep"] = grid_sweep.measure(2)  # the grid issue's 8- vs 4-point sweep, cold caches
     if suite:
         result["test_suite"] = test_suite()
     return result

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from parity.config import TrainConfig
 from parity.data_plan import store_size
 from parity.errors import ConfigError
+from parity.eval_chunks import eval_chunk
 
 WORD = 4  # bytes of a float32 or uint32
 OPTIMIZER_COPIES = {"sgd": 0, "signsgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
-EVAL_CHUNK = 2048  # test samples per forward pass (parity/engine/evaluate.py)
 PROBE_CHUNK = 8192  # probe samples per forward pass (parity/engine/probe_math.py)
 PROBE_SUBSETS = 100  # control subsets of degree 1, besides the k support coordinates
 METRIC_COLUMNS = 24  # per seed and evaluation, in the run's history, its columns and the Parquet table it flushes (8 bytes each)
@@ -50,7 +50,7 @@ def estimate(cfg: TrainConfig, teacher: TrainConfig | None = None, teacher_check
     state = (4 + OPTIMIZER_COPIES.get(cfg.optimizer, 2)) * n_params(cfg) * WORD * cfg.seeds
     # per seed: a batch's inputs and hidden activations (and the teacher's), then those of a test chunk (and a probe chunk)
     batch = cfg.batch_size * (cfg.d + 3 * cfg.width + (2 * teacher.width if teacher is not None else 0))
-    chunk = 2 * min(cfg.test_size, EVAL_CHUNK) * cfg.width
+    chunk = 2 * eval_chunk(cfg.seeds, cfg.width, cfg.test_size) * cfg.width
     if cfg.probe_every > 0:
         chunk += PROBE_CHUNK * (cfg.d + cfg.width + cfg.k + PROBE_SUBSETS) + (cfg.k + PROBE_SUBSETS) * cfg.d
     every = min(cfg.eval_every, cfg.probe_every or cfg.eval_every)  # each segment end is a metrics row

@@ -58,3 +58,27 @@ def test_a_run_without_torch_leaves_the_short_run_unjudged_and_the_docs_list_eve
     assert [t["met"] for t in res["targets"] if t["target"].startswith("short run")] == [None]
     block = report.markdown(res)
     assert all(t["target"] in block for t in res["targets"]) and "not measured" in block and "load average 0.50" in block
+
+
+def test_the_grid_sweep_target_is_the_ratio_of_the_two_sweeps():
+    for eight, met in ((12.0, True), (13.0, False)):
+        res = result(train=1.4, jax=1.0, parity_short=2.0, torch_short=2.5, loaded=[], util_w100=0.61)
+        res["processes"]["grid_sweep"] = {"ratio": eight / 10.0, "eight_point_seconds": eight, "four_point_seconds": 10.0, "goal": 1.25}
+        (row,) = [t for t in report.targets(res) if t["target"].startswith("sweep of 8 points")]
+        assert row["met"] is met and row["measured"].startswith(f"{eight / 10:.2f}x")
+
+
+def test_compile_seconds_are_counted_once_per_program(tmp_path):
+    import json
+
+    from benchmarks import grid_sweep
+
+    for name, width, group in (("a", 100, "g1"), ("b", 100, "g1"), ("c", 1000, None)):
+        run = tmp_path / "runs" / name
+        run.mkdir(parents=True)
+        (run / "config.json").write_text(json.dumps({"config": {"d": 20, "width": width}, **({"group": {"program": group}} if group else {})}))
+        (run / "summary.json").write_text(json.dumps({"compile_seconds": 1.5}))
+    assert grid_sweep.compile_by_shape(tmp_path) == {
+        "d20 w100": {"points": 2, "compile_seconds": 1.5, "programs": 1},
+        "d20 w1000": {"points": 1, "compile_seconds": 1.5, "programs": 1},
+    }

@@ -34,6 +34,52 @@ def test_the_gpu_benchmark_runs_at_tiny_sizes_and_writes_its_json(tmp_path, caps
     )
     out = capsys.readouterr().out
     assert "paper-scale goal (Panigrahi et al. Fig. 1: teacher 8M steps" in out and "not the paper's" in out
+    rows = result["kernels"]  # benchmarks/kernels.py: with and without the check, the default variant only on a CPU
+    assert {(r["kind"], r["check_every"]) for r in rows} == {(k, c) for k in ("teacher", "student", "distill") for c in (100, 0)}
+    for row in rows:
+        assert row["us_per_step"] > 0 and row["variant"] == "default" and row["kernels_per_step"]["fusion"] > 0
+    us = {(r["kind"], r["check_every"]): r["us_per_step"] for r in rows}
+    estimate = 8e6 * (us["teacher", 0] + us["student", 0] + 2 * us["distill", 0]) / 6e7
+    assert result["fig1_estimate_minutes"]["default, check_every 0"] == pytest.approx(estimate, abs=0.1)
+    assert "Fig. 1 from per-step times (default, check_every 100)" in out
+
+
+def test_the_kernel_count_reads_the_step_loops_body():
+    """A hand-written module: the step loop (100 iterations) holds a fusion, a conditional with a fusion in each branch, and
+    a 5-iteration loop of random bits; the evaluation loop outside it is not counted."""
+    from benchmarks import kernels
+
+    hlo = """HloModule m
+
+%bits_body (p: u32[]) -> u32[] {
+  %f = u32[] fusion(%p), kind=kLoop, calls=%fused_bits
+}
+
+%branch_a (p: f32[]) -> f32[] {
+  %a = f32[] fusion(%p), kind=kLoop, calls=%fused_a
+}
+
+%branch_b (p: f32[]) -> f32[] {
+  %b = f32[] copy(%p)
+}
+
+%step_body (p: f32[]) -> f32[] {
+  %x = f32[] fusion(%p), kind=kLoop, calls=%fused_x
+  %c = f32[] conditional(%pred, %p, %p), branch_computations={%branch_a, %branch_b}
+  %w = u32[] while(%t), condition=%bits_cond, body=%bits_body, backend_config={"known_trip_count":{"n":"5"}}
+}
+
+%eval_body (p: f32[]) -> f32[] {
+  %e = f32[] fusion(%p), kind=kLoop, calls=%fused_e
+  %e2 = f32[] fusion(%p), kind=kLoop, calls=%fused_e2
+}
+
+ENTRY %main (p: f32[]) -> f32[] {
+  %s = f32[] while(%t), condition=%step_cond, body=%step_body, backend_config={"known_trip_count":{"n":"100"}}
+  %v = f32[] while(%t), condition=%eval_cond, body=%eval_body, backend_config={"known_trip_count":{"n":"4"}}
+}
+"""
+    assert kernels.body_kernels(hlo) == {"fusion": 3, "custom-call": 0, "copy": 1, "conditional": 1, "while": 1, "other": 0}
 
 
 def test_the_benchmark_keeps_the_papers_sizes_for_a_gpu():

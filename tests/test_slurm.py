@@ -92,7 +92,7 @@ CFG = TrainConfig(d=12, k=3, width=16, seeds=2, steps=600, eval_every=100, test_
 
 
 def test_sigterm_in_an_array_task_saves_a_resume_point_and_the_rerun_resumes_from_it(tmp_path, monkeypatch, capsys):
-    configs = [CFG, dataclasses.replace(CFG, seed=5)]
+    configs = [CFG, dataclasses.replace(CFG, task_seed=5)]  # another task: two programs, run one after the other
     chunk = [Point(i, "train", cfg, tmp_path / "runs" / cfg.run_hash, f"point {i}") for i, cfg in enumerate(configs)]
     real = points.runner("train")
 
@@ -120,7 +120,9 @@ def test_sigterm_in_an_array_task_saves_a_resume_point_and_the_rerun_resumes_fro
     assert (tmp_path / "results.parquet").is_file()
 
 
-def test_slices_interleave_and_never_exceed_the_parallelism():
-    todo = [Point(i, "train", CFG, Path(str(i)), str(i)) for i in range(5)]
-    assert [[p.index for p in s] for s in slurm.slices(todo, 2)] == [[0, 2, 4], [1, 3]]
+def test_slices_keep_groups_together_interleave_them_and_never_exceed_the_parallelism():
+    todo = [Point(i, "train", CFG, Path(str(i)), str(i)) for i in range(5)]  # one program: a group, halved for 2 tasks
+    assert [[p.index for p in s] for s in slurm.slices(todo, 2)] == [[0, 1, 2], [3, 4]]
     assert len(slurm.slices(todo, 64)) == 5
+    widths = [Point(i, "train", dataclasses.replace(CFG, width=8 * (1 + i % 3)), Path(str(i)), str(i)) for i in range(6)]
+    assert [[p.index for p in s] for s in slurm.slices(widths, 2)] == [[0, 3, 2, 5], [1, 4]]  # groups {0,3} {1,4} {2,5}

@@ -19,6 +19,7 @@ from parity.config import TrainConfig
 from parity.engine import evaluate, pool, task
 from parity.engine.permutation import stream_indices
 from parity.engine.values import Values, values_of
+from parity.eval_chunks import eval_chunk
 
 ORDER_TAG = 0x8000_0001  # fold_in(key_data, ORDER_TAG + stream) orders a stream; steps stay below 2^31
 RANDOM_LABELS_TAG = 0x7A11
@@ -106,7 +107,7 @@ def store_metrics(cfg: TrainConfig, apply_fn, params, store, support, values: Va
     v = values_of(cfg) if values is None else values
     m = min(data_plan.store_size(cfg), cfg.test_size)
     x, y = pool.samples(cfg, store, jnp.arange(m), support, v.noise_threshold)
-    loss, acc = evaluate.evaluate(apply_fn, params, cfg.loss, evaluate.chunk_test_set(x, y))
+    loss, acc = evaluate.evaluate(apply_fn, params, cfg.loss, evaluate.chunk_test_set(x, y, eval_chunk(cfg.seeds, cfg.width, m)))
     return {"pool_loss": loss, "pool_acc": acc}
 
 

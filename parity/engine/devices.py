@@ -43,6 +43,7 @@ def enable_compilation_cache() -> None:
     """A warm machine skips XLA compilation: every compiled program goes to `cache_dir()`."""
     import jax  # deferred: this module is imported before JAX may load (configure_cpu_workers)
 
+    explicit_precision()  # every entry point that compiles comes here first
     cache = cache_dir()
     try:
         cache.mkdir(parents=True, exist_ok=True)
@@ -51,6 +52,20 @@ def enable_compilation_cache() -> None:
     jax.config.update("jax_compilation_cache_dir", str(cache))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+# Full float32 matrix products on every backend. JAX's default on NVIDIA GPUs since Ampere is TF32 (10-bit
+# mantissas), which the bit-identities (resume = uninterrupted, a grouped point = the point alone) never met;
+# a CPU computes float32 products in float32 either way, so its numbers do not move.
+MATMUL_PRECISION = "float32"
+
+
+def explicit_precision() -> str:
+    """Set JAX's default matmul precision to MATMUL_PRECISION (before any program is traced); returns it."""
+    import jax
+
+    jax.config.update("jax_default_matmul_precision", MATMUL_PRECISION)
+    return MATMUL_PRECISION
 
 
 def worker_process_flags(workers: int, existing: str = "") -> str:
@@ -84,6 +99,44 @@ def gpu_present(environ=os.environ) -> bool:
     if not any(importlib.util.find_spec(name) is not None for name in CUDA_PLUGINS):
         return False
     return Path("/dev/nvidiactl").exists() or any(Path("/proc/driver/nvidia/gpus").glob("*"))
+
+
+def accelerator_count(environ=os.environ) -> int:
+    """NVIDIA GPUs this process may use, counted without loading JAX (0 where JAX would not pick one)."""
+    if not gpu_present(environ):
+        return 0
+    visible = environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return len([v for v in visible.split(",") if v.strip() and v.strip() != "-1"])
+    return max(1, len(list(Path("/proc/driver/nvidia/gpus").glob("*"))))
+
+
+def local_workers(requested: int | None, n_points: int, environ=os.environ) -> int:
+    """Worker processes of a local sweep: one per accelerator on a GPU machine (16 processes on one
+    GPU would each take a share of its memory and queue for it), one per core otherwise; --workers wins."""
+    return max(1, min(requested or accelerator_count(environ) or cores(), n_points))
+
+
+def worker_environ(slot: int, environ=os.environ) -> dict[str, str]:
+    """The variables that pin local sweep worker `slot` to one accelerator (round robin); {} without one."""
+    n = accelerator_count(environ)
+    if n == 0:
+        return {}
+    visible = environ.get("CUDA_VISIBLE_DEVICES")
+    ids = [v.strip() for v in visible.split(",") if v.strip()] if visible is not None else [str(i) for i in range(n)]
+    return {"CUDA_VISIBLE_DEVICES": ids[slot % n]}
+
+
+def check_accelerator_memory(cfg, teacher=None, teacher_checkpoints: int = 0, where: str = "") -> None:
+    """parity.device_memory.check against this process's devices; loads JAX only where a GPU is present
+    (a CPU's devices report no limit, and --help or a refused run must stay fast)."""
+    if not gpu_present():
+        return
+    import jax
+
+    from parity import device_memory
+
+    device_memory.check(cfg, jax.local_devices(), teacher, teacher_checkpoints, where)
 
 
 def seed_sharding(n_seeds: int):

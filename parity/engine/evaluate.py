@@ -7,14 +7,13 @@ import jax.numpy as jnp
 
 from parity.engine.loss import correct, label_loss
 from parity.engine.model import first_layer, second_layer
+from parity.eval_chunks import MAX_CHUNK
 
-EVAL_CHUNK = 2048  # test samples per forward pass: bounds memory at large width x seeds
 
-
-def chunk_test_set(x_NxD: jax.Array, y_N: jax.Array):
-    """Pad the test set to whole chunks; returns (x_CxExD, y_CxE, mask_CxE)."""
+def chunk_test_set(x_NxD: jax.Array, y_N: jax.Array, chunk: int = MAX_CHUNK):
+    """Pad the test set to whole chunks of `chunk` samples (parity.eval_chunks sizes them); returns (x_CxExD, y_CxE, mask_CxE)."""
     n = x_NxD.shape[0]
-    size = min(n, EVAL_CHUNK)
+    size = min(n, chunk)
     n_chunks = -(-n // size)
     pad = n_chunks * size - n
     mask = jnp.concatenate([jnp.ones(n), jnp.zeros(pad)])

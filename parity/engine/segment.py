@@ -8,10 +8,9 @@ config of the same structure.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
 
 import jax
 import jax.numpy as jnp
@@ -19,7 +18,7 @@ import optax
 from jax.sharding import PartitionSpec
 
 from parity.config import TrainConfig
-from parity.engine import devices, distill_loss, pool
+from parity.engine import devices, distill_loss, executables, pool
 from parity.engine.loss import correct
 from parity.engine.model import build_model, first_layer
 from parity.engine.optim import build_optimizer
@@ -40,7 +39,7 @@ class Engine(SeedLoop):
 
     Its values (lr, alpha, ...) are inputs of the segment (`values.Values`, one row per seed): an
     Engine runs any config of the same structure given that config's values, and two Engines whose
-    configs differ only in values share one compiled executable (`_PROGRAMS`, keyed by the lowered program).
+    configs differ only in values share one compiled executable (executables.py, keyed by the lowered program).
     """
 
     cfg: TrainConfig
@@ -48,14 +47,21 @@ class Engine(SeedLoop):
     group_size: int | None = None  # seeds vmapped together on one device (None: sized to the cache)
     _compiled: dict = field(default_factory=dict)
     compile_seconds: float = 0.0
-    compiles: int = 0  # programs this engine compiled itself (not found in _PROGRAMS)
+    compiles: int = 0  # programs this engine compiled itself (not found on disk or in this process)
 
     def __post_init__(self):
-        self.model = build_model(self.cfg)
+        devices.explicit_precision()  # also for a library caller that skipped the CLI's set-up
         self.optimizer = build_optimizer(self.cfg)  # the config's own values: for the state's structure and init
-        self.teacher_model = build_model(self.teacher_cfg) if self.teacher_cfg is not None else None
         self._values = None
         self._stores = None
+
+    @cached_property
+    def model(self):  # built when first used (tracing): a warm start whose programs are loaded from disk never imports flax
+        return build_model(self.cfg)
+
+    @cached_property
+    def teacher_model(self):
+        return build_model(self.teacher_cfg) if self.teacher_cfg is not None else None
 
     # ----- pure single-seed functions; vmapped over seeds below -----
     def init_seed(self, key: jax.Array) -> TrainState:
@@ -86,7 +92,7 @@ class Engine(SeedLoop):
         """Every seed's initial state, the seed axis sharded over the local devices."""
         by_seed, _ = devices.seed_sharding(len(seeds))
         keys = jax.device_put(jnp.stack([seed_key(s) for s in seeds]), by_seed)
-        return jax.jit(jax.vmap(self.init_seed), out_shardings=by_seed)(keys)
+        return self._compile(jax.jit(jax.vmap(self.init_seed), out_shardings=by_seed), (keys,), "init", by_text=True)(keys)
 
     def stores(self, cfg: TrainConfig | None = None):
         """Every seed's own pool of `cfg` (default: this engine's), stacked over seeds and sharded, or () when shared or absent."""
@@ -118,16 +124,9 @@ class Engine(SeedLoop):
         # a segment's blocks end where checks are due: its offset into a block is structure (0 on the --eval-every grid)
         key = (length, start % self.cfg.check_every if self.cfg.check_every else 0)
         if key not in self._compiled:
-            tic = time.perf_counter()
-            lowered = self.sharded_segment(*key).lower(*args)
-            # the text, and the arguments' tree and shapes (jit drops unused arguments from the text)
-            leaves, tree = jax.tree.flatten(args)
-            signature = f"{tree}{[(jnp.shape(x), jnp.result_type(x)) for x in leaves]}"
-            text_key = hashlib.sha256((lowered.as_text() + signature).encode()).hexdigest()
-            if text_key not in _PROGRAMS:
-                _PROGRAMS[text_key] = lowered.compile()
-                self.compiles += 1
-            self._compiled[key] = _PROGRAMS[text_key]
+            tic, compiled_before = time.perf_counter(), executables.stats["compiled"]
+            self._compiled[key] = self._compile(self.sharded_segment(*key), args, "segment", by_text=True, length=key[0], offset=key[1])
+            self.compiles += executables.stats["compiled"] - compiled_before
             self.compile_seconds += time.perf_counter() - tic
         return self._compiled[key](*args)
 
@@ -137,6 +136,15 @@ class Engine(SeedLoop):
         stores = self.stores() if stores is None else stores
         problem = jax.device_put(problem, devices.seed_sharding(self.cfg.seeds)[1])  # no-op once placed
         return state, stores, values, jnp.int32(start), problem
+
+    def _compile(self, jitted, args: tuple, name: str, by_text: bool = False, **statics):
+        """Compile, or load the same program from disk (executables.py) by this engine's config or (by_text) its lowered
+        text. A subclass (a test's instrumented engine) is code outside the source digest: compiled, never stored."""
+        if type(self) is not Engine:
+            return jitted.lower(*args).compile()
+        teacher = self.teacher_cfg.to_dict() if self.teacher_cfg is not None else None
+        baked = {"cfg": self.cfg.to_dict(), "teacher": teacher, "group_size": self.group_size, **statics}
+        return executables.load_or_compile(jitted, args, name, baked, by_text=by_text)
 
     def sharded_segment(self, length: int, offset: int = 0):
         """The segment of `length` steps from a start `offset` steps into a check block: each device runs
@@ -158,8 +166,3 @@ class Engine(SeedLoop):
         spec, rep = by_seed.spec, PartitionSpec()
         sharded = jax.shard_map(local, mesh=by_seed.mesh, in_specs=(spec, spec, spec, rep, rep), out_specs=spec, check_vma=False)
         return jax.jit(sharded)
-
-
-# Compiled segments by a hash of their lowered program: configs that differ only in values lower to
-# the same text, so a sweep's points (and a test's engines) compile each structure once per process.
-_PROGRAMS: dict[str, Any] = {}

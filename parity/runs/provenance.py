@@ -33,4 +33,10 @@ def git_commit() -> str | None:
 
 def machine() -> dict:
 
-    return {"platform": platform.platform(), "processor": platform.machine(), "devices": [str(d) for d in jax.devices()]}
+    return {
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+        "devices": [str(d) for d in jax.devices()],
+        "backend": jax.default_backend(),
+        "matmul_precision": jax.config.jax_default_matmul_precision,  # "float32" (parity.engine.devices), TF32 never
+    }

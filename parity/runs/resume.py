@@ -10,7 +10,6 @@ from pathlib import Path
 
 import jax
 import numpy as np
-from flax import serialization
 
 from parity.engine.loop import Checkpoint
 from parity.engine.segment import SeedState
@@ -22,10 +21,10 @@ def save(run_dir: Path, checkpoint: Checkpoint) -> None:
         "step": checkpoint.step,
         "train_seconds": checkpoint.train_seconds,
         # pools are not part of the state (they are redrawn from their seeds): never written (they can be 100s of MB)
-        "state": serialization.to_state_dict(jax.device_get(checkpoint.state)),
+        "state": _serialization().to_state_dict(jax.device_get(checkpoint.state)),
         "history": {str(i): row for i, row in enumerate(checkpoint.history)},
     }
-    files.atomic_write_bytes(Path(run_dir) / files.RESUME, serialization.msgpack_serialize(payload))
+    files.atomic_write_bytes(Path(run_dir) / files.RESUME, _serialization().msgpack_serialize(payload))
 
 
 def load(run_dir: Path, template: SeedState, steps: int | None = None) -> Checkpoint | None:
@@ -38,8 +37,8 @@ def load(run_dir: Path, template: SeedState, steps: int | None = None) -> Checkp
         return None
     want = jax.device_get(template)
     try:
-        payload = serialization.msgpack_restore(path.read_bytes())
-        state = serialization.from_state_dict(want, payload["state"])
+        payload = _serialization().msgpack_restore(path.read_bytes())
+        state = _serialization().from_state_dict(want, payload["state"])
         history = [{k: np.asarray(v) for k, v in payload["history"][str(i)].items()} for i in range(len(payload["history"]))]
         step, train_seconds = int(payload["step"]), float(payload["train_seconds"])
     except Exception as err:  # a truncated or foreign file: say which, never a raw traceback
@@ -74,6 +73,12 @@ def saved_step(run_dir: Path) -> int | None:
     """The step of a run's resume point, or None if there is none (or it cannot be read)."""
     path = Path(run_dir) / files.RESUME
     try:
-        return int(serialization.msgpack_restore(path.read_bytes())["step"]) if path.is_file() else None
+        return int(_serialization().msgpack_restore(path.read_bytes())["step"]) if path.is_file() else None
     except Exception:
         return None
+
+
+def _serialization():
+    from flax import serialization  # deferred: flax is slow to import, and a short run never saves or reads a resume point
+
+    return serialization

@@ -15,6 +15,7 @@ import typer
 
 from parity import memory, toml_files
 from parity.config import FIELDS, ConfigError, TrainConfig, flag_of
+from parity.engine import devices
 from parity.numbers import parse_float, parse_int
 from parity.runs import outdir
 from parity.sweeps.values import SEMICOLON_LISTS
@@ -158,10 +159,13 @@ def machine_memory() -> int:
         return total
 
 
-def check_memory(cfg: TrainConfig, teacher=None, where: str = "") -> None:
-    """Refuse, before any work, a run whose arrays cannot fit in this machine's memory (one line naming the options)."""
+def check_memory(cfg: TrainConfig, teacher=None, where: str = "", accelerators: bool = True) -> None:
+    """Refuse, before any work, a run whose arrays cannot fit in this machine's memory (one line naming the options),
+    nor in its accelerator's (`accelerators`: a sweep's parent leaves the GPU to its workers, which check it themselves)."""
     teacher_cfg, n = (teacher.cfg, len(teacher.params)) if teacher is not None else (None, 0)
     limit, name, left = machine_memory(), "this machine", memory.address_space_left()
     if left is not None and left < limit:  # `ulimit -v`: allocations past it fail inside XLA
         limit, name = left, "address space left under this process's limit (ulimit -v)"
     memory.check(cfg, limit, teacher_cfg, n, where, name)
+    if accelerators:
+        devices.check_accelerator_memory(cfg, teacher_cfg, n, where)

@@ -46,7 +46,7 @@ def run(sweep, out: Path, workers: int | None, slurm, stop=None) -> int:
     for line in auto_notes.for_points(todo):  # what --teacher-step auto chose for each point, as parity distill prints it
         err_console.print(line, markup=False, highlight=False, soft_wrap=True)
     for point in todo if slurm is None else ():  # SLURM's machines are not this one
-        check_memory(point.cfg, where=f"{point.label}: ")
+        check_memory(point.cfg, where=f"{point.label}: ", accelerators=False)  # the workers own the GPU: they check it
     files.check_writable(out, "--out")  # last: it tries a write
     errors, jobs = run_sweep(sweep, out, SweepProgress, workers, slurm, should_stop=stop)
     if stop is not None and stop():

@@ -49,7 +49,9 @@ SWEEP_OPTIONS = [
         ),
     ),
     _param(
-        "workers", Optional[int], typer.Option(None, "--workers", help="local worker processes (default: one per core)", rich_help_panel=SWEEP_PANEL)
+        "workers",
+        Optional[int],
+        typer.Option(None, "--workers", help="local worker processes (default: one per core, or one per GPU)", rich_help_panel=SWEEP_PANEL),
     ),
     _param(
         "executor",

@@ -25,6 +25,7 @@ from parity.engine import devices
 from parity.errors import ConfigError, Interrupted
 from parity.runs import files
 from parity.sweeps import results
+from parity.sweeps.groups import partition
 from parity.sweeps.points import Point, run_point
 
 TERMINATED = 128 + signal.SIGTERM  # a task's exit status after SIGTERM, as a shell reports it
@@ -46,10 +47,12 @@ class SlurmOptions:
     extra: tuple[tuple[str, str], ...] = ()  # any other sbatch options, (long name, value)
 
 
-def slices(todo: list[Point], n: int) -> list[list[Point]]:
-    """Interleaved slices: neighbouring points (often of similar cost) go to different tasks."""
-    n = max(1, min(n, len(todo)))
-    return [todo[i::n] for i in range(n)]
+def slices(todo: list[Point], n: int, accelerator: bool = False) -> list[list[Point]]:
+    """Points sharing a program go to one task (sweeps/groups.py, split so that n tasks have work); groups are
+    interleaved over the tasks: neighbouring groups (often of similar cost) go to different tasks."""
+    groups = partition(todo, max(1, n), accelerator)
+    n = max(1, min(n, len(groups)))
+    return [[p for g in groups[i::n] for p in g] for i in range(n)]
 
 
 class TaskStop:
@@ -90,12 +93,9 @@ class TaskStop:
 
 
 def run_slice(root: str, chunk: list[Point]) -> dict[str, int]:
-    """One array task: run its points (skipping finished or busy ones), then refresh results.parquet.
-
-    On SIGTERM (or the time-limit signal) the run in progress stops at its next segment boundary
-    with a resume point, and the task exits without a result; the requeued task runs the slice
-    again, skipping the finished points and resuming that run.
-    """
+    """One array task: run its points, those sharing a program as one (skipping finished or busy ones), then refresh
+    results.parquet. On SIGTERM (or the time-limit signal) the runs in progress stop at their next segment boundary
+    with resume points, and the task exits without a result; the requeued task runs the slice again, resuming them."""
     stop = TaskStop()
     stop.install()
     try:
@@ -103,20 +103,24 @@ def run_slice(root: str, chunk: list[Point]) -> dict[str, int]:
         devices.enable_compilation_cache()
         import jax  # deferred: only in the array task, after _configure_devices set XLA's flags
 
+        from parity.sweeps.grouped import run_group
+
         _say(f"{len(chunk)} point(s) on {len(jax.local_devices())} {jax.default_backend()} device(s)")
         counts: dict[str, int] = {}
-        for point in chunk:
+        for group in partition(chunk, 1, accelerator=jax.default_backend() != "cpu"):
             if stop():
-                _say(f"{signal.Signals(stop.signum).name}: stopping before {point.label}")
+                _say(f"{signal.Signals(stop.signum).name}: stopping before {group[0].label}")
                 stop.leave()
-            _say(_starting(point))
+            for point in group:  # a group: points that share a program run as one
+                _say(_starting(point))
             try:
-                status, _ = run_point(point, should_stop=stop)
+                outcomes = run_group(group, should_stop=stop) if len(group) > 1 else [(group[0], *run_point(group[0], should_stop=stop))]
             except Interrupted as interrupted:
-                _say(f"{point.label}: {interrupted} ({signal.Signals(stop.signum).name}); resume point saved")
+                _say(f"{group[0].label}: {interrupted} ({signal.Signals(stop.signum).name}); resume point saved")
                 stop.leave()
-            _say(f"{point.label}: {status}")
-            counts[status] = counts.get(status, 0) + 1
+            for point, status, _ in outcomes:
+                _say(f"{point.label}: {status}")
+                counts[status] = counts.get(status, 0) + 1
         results.rebuild(Path(root))
         return counts
     finally:
@@ -216,7 +220,7 @@ def _submit(root: Path, todo: list[Point], options: SlurmOptions):
         # requeue: a preempted task goes back in the queue (and resumes) even where JobRequeue=0
         slurm_additional_parameters={"requeue": True, **dict(options.extra)},
     )
-    chunks = slices(todo, options.array_parallelism)
+    chunks = slices(todo, options.array_parallelism, accelerator=bool(options.gpus_per_task))
     return executor.map_array(SliceTask(), [str(root)] * len(chunks), chunks)
 
 

@@ -55,9 +55,9 @@ def run_sweep(
             if not todo:
                 errors = []
             elif slurm is None:
-                cores = devices.cores()
-                wanted = workers or cores  # fewer workers than cores: let XLA thread within each
-                errors = run_local(todo, min(wanted, len(todo)), progress, single_thread=wanted >= cores, should_stop=should_stop)
+                n = devices.local_workers(workers, len(todo))  # one per accelerator on a GPU machine, else one per core
+                # fewer workers than cores: let XLA thread within each
+                errors = run_local(todo, n, progress, single_thread=(workers or devices.cores()) >= devices.cores(), should_stop=should_stop)
             else:
                 errors = wait_for(jobs, todo, progress, should_stop=should_stop) if slurm.wait else []
     finally:
