@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from parity.engine import blocks, data, evaluate, pool, task
-from parity.engine import loss as losses
+from parity.engine.loss import correct
 from parity.engine.problem import Problem
 from parity.engine.values import Values
 
@@ -82,7 +82,7 @@ class SeedLoop:
     def passed_check(self, params, problem: Problem, values: Values) -> jax.Array:
         """Does the model reach --target-acc on the check samples (the first 256 of the test set)?"""
         x_NxD, y_N = problem.check
-        return jnp.mean(losses.correct(self.model.apply(params, x_NxD), y_N)) >= values.target_acc
+        return jnp.mean(correct(self.model.apply(params, x_NxD), y_N)) >= values.target_acc
 
     def check_target(self, carry, done, problem: Problem, values: Values):
         """A check after `done` updates: passing_since becomes the step since which every check has passed (-1 if this one failed)."""
