@@ -29,7 +29,7 @@ devices.configure_cpu_workers()  # as the CLI does, before jax is imported
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
-from benchmarks import processes, report  # noqa: E402
+from benchmarks import floor_bench, processes, report  # noqa: E402
 from parity.config import TrainConfig  # noqa: E402
 from parity.engine.segment import Engine  # noqa: E402
 
@@ -109,6 +109,7 @@ def main() -> None:
     ap.add_argument("--readme", type=Path, default=None, help="rewrite the figures between the bench markers of this file")
     ap.add_argument("--suite", action="store_true", help="also time the test suite (ruff + pytest, a few minutes)")
     ap.add_argument("--no-processes", action="store_true", help="engine rows only: skip the whole-process measurements")
+    ap.add_argument("--no-floor", action="store_true", help="skip the bare-JAX floor, the batch-1 check cost and the paper-scale distillation")
     args = ap.parse_args()
     load_average = " ".join(f"{x:.2f}" for x in os.getloadavg())
     try:
@@ -165,6 +166,7 @@ def main() -> None:
         "matmul_peak_gflops": peak,
         "rows": rows,
         "processes": {} if args.no_processes else processes.measure(args.repeats, has_torch, args.suite),
+        "floor": {} if args.no_floor else floor_bench.measure_all(args.repeats),
     }
     result["targets"] = report.targets(result)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

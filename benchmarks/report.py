@@ -7,6 +7,9 @@ HELP_SECONDS = 0.3
 SUITE_SECONDS = 300.0
 UTILISATION = {"d50 w1000": 0.75, "d50 w100": 0.60}  # useful FLOPs / measured float32 matmul peak
 THROUGHPUT = {"d50 w100": 150_000, "d50 w1000": 20_000}  # model-steps/s over the whole machine
+FLOOR_RATIO = 0.95  # parity train-style whole runs / the bare-JAX floor (issue 25)
+CHECK_COST = 0.03  # --check-every 100 at batch 1 (issue 24)
+DISTILL_STEPS = 10_000  # paper-scale distilled student, steps/s (issue 24)
 
 
 def targets(result: dict) -> list[dict]:
@@ -77,6 +80,30 @@ def targets(result: dict) -> list[dict]:
         if name in by_name:
             util = by_name[name]["parity_utilisation"]
             rows.append(_row(f"engine {name}, share of the matmul peak", f"{util:.0%}", f">= {goal:.0%}", util >= goal))
+    return rows + floor_targets(result.get("floor") or {})
+
+
+def floor_targets(f: dict) -> list[dict]:
+    """Issues 24 and 25: the engine against the bare-JAX floor, the check's cost at batch 1, the paper-scale student."""
+    rows = []
+    for r in f.get("rows", []):
+        if r["variant"] == "parity train":
+            what = f"`parity train` whole runs / bare-JAX floor, width {r['width']} (8 seeds, default cadence)"
+            rows.append(
+                _row(
+                    what,
+                    f"{r['ratio_to_floor']:.2f}x ({r['model_steps_per_second']:,.0f} model-steps/s)",
+                    f">= {FLOOR_RATIO}x",
+                    r["ratio_to_floor"] >= FLOOR_RATIO,
+                )
+            )
+    if "check_cost" in f:
+        c = f["check_cost"]["cost"]
+        rows.append(_row("--check-every 100 at batch 1, width 100: extra time", f"{c:+.1%}", f"<= {CHECK_COST:.0%}", c <= CHECK_COST))
+    if "distill_paper_scale" in f:
+        sps = f["distill_paper_scale"]["steps_per_second"]
+        what = "distilled student at paper scale ((100, 6), teacher width 50,000, student 100, batch 1), steps/s"
+        rows.append(_row(what, f"{sps:,.0f}", f">= {DISTILL_STEPS:,}", sps >= DISTILL_STEPS))
     return rows
 
 
@@ -116,6 +143,15 @@ def markdown(result: dict) -> str:
             f"{r['slowdown_vs_plain']:.2f}x the time of {r['versus']}" if "slowdown_vs_plain" in r else "-",
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    f = result.get("floor") or {}
+    if f.get("rows"):
+        lines += [
+            "",
+            f"Against the bare-JAX floor (`benchmarks/floor.py`), whole runs interleaved, load average {f['load_average']} at their start:",
+            "",
+        ]
+        lines += ["| width | variant | model-steps/s | / floor |", "|---|---|---|---|"]
+        lines += [f"| {r['width']} | {r['variant']} | {r['model_steps_per_second']:,.0f} | {r['ratio_to_floor']:.2f}x |" for r in f["rows"]]
     return "\n".join(lines)
 
 

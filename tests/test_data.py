@@ -11,7 +11,7 @@ from test_loop import numpy_hinge_sgd_step
 
 from parity import data_plan as schedule
 from parity.config import TrainConfig
-from parity.engine import data, pool
+from parity.engine import blocks, data, pool, values
 from parity.engine.loop import train
 from parity.engine.loss import correct
 from parity.engine.model import first_layer
@@ -267,3 +267,21 @@ def test_steps_in_a_config_file_and_epochs_on_the_command_line_is_an_error(run_c
     r = run_cli("train", "--config", "run.toml", "--epochs", "3", "--out", "run")
     assert r.code == 2 and "--steps 500 and --epochs 3: give one of them, not both" in r.err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_block_drawn_at_once_gives_every_step_the_batch_of_that_step():
+    """blocks.draw (the engine's: a block's samples in one call) equals data.batch step by step, through phases,
+    a repeat stream, label noise and random labels."""
+    cfg = dataclasses.replace(POOL, repeat_fraction=0.25, repeat_size=30, label_noise=0.1, random_labels_steps=10, phases="50:20,100", seeds=1)
+    engine, problem = Engine(cfg), make_problem(cfg)
+    state = jax.tree.map(lambda v: v[0], engine.init(cfg.seed_values))
+    store = pool.store_of(cfg, jax.tree.map(lambda v: v[0], engine.stores()), problem)
+    v = values.values_of(cfg)
+    steps = jnp.arange(5, 35, dtype=jnp.int32)  # across the phase change at 20 and the random labels' end at 10
+    drawn = jax.jit(lambda s: blocks.draw(cfg, state.key_data, s, store, v))(steps)
+    for i, t in enumerate(np.asarray(steps)):
+        one = jax.tree.map(lambda a: None if a is None else a[i], drawn, is_leaf=lambda a: a is None)
+        x, y = blocks.batch(cfg, one, t, problem.support, v)
+        want_x, want_y = data.batch(cfg, state.key_data, jnp.int32(t), store, problem.support)
+        np.testing.assert_array_equal(x, want_x)
+        np.testing.assert_array_equal(y, want_y)

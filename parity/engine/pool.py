@@ -70,9 +70,13 @@ def samples(cfg: TrainConfig, store: Store, idx_B: jax.Array, support: jax.Array
     y_B = task.parity_labels(x_BxD, support)
     if cfg.label_noise > 0:
         threshold = jnp.uint32(int(cfg.label_noise * 2**32)) if threshold is None else threshold
-        flip = index_bits(jax.random.fold_in(store.key, NOISE), idx_B) < threshold
-        y_B = jnp.where(flip, -y_B, y_B)
+        y_B = jnp.where(noise_flips(store, idx_B, threshold), -y_B, y_B)
     return x_BxD, y_B
+
+
+def noise_flips(store: Store, idx_B: jax.Array, threshold) -> jax.Array:
+    """Whether each pool index's training label is flipped: its fixed hash below the uint32 threshold."""
+    return index_bits(jax.random.fold_in(store.key, NOISE), idx_B) < threshold
 
 
 def random_labels(store: Store, idx_B: jax.Array) -> jax.Array:

@@ -1,8 +1,9 @@
-"""The compiled training segment: `lax.scan` over steps, then one evaluation, vmapped over seeds.
+"""The compiled training segment: blocks of steps (seed_loop.py), then one evaluation, vmapped over seeds.
 
 One `Engine` serves plain training and distillation: the loss takes an optional teacher term,
 whose parameters arrive as a jit input (`Problem.teacher`), so switching checkpoints reuses the
-compiled segment.
+compiled segment; a config's values (values.py) are inputs too, so one program serves every
+config of the same structure.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -18,34 +18,15 @@ import optax
 from jax.sharding import PartitionSpec
 
 from parity.config import TrainConfig
-from parity.engine import data, devices, distill_loss, evaluate, executables, pool
+from parity.engine import devices, distill_loss, executables, pool
 from parity.engine import loss as losses
 from parity.engine.model import build_model, first_layer
 from parity.engine.optim import build_optimizer
 from parity.engine.problem import CHECK_SAMPLES, Problem, make_problem  # noqa: F401 (runs/ and the tests import them from here)
+from parity.engine.seed_loop import Batch, SeedLoop, TrainState
 from parity.engine.values import Values, per_seed
 
-
-class TrainState(NamedTuple):
-    """Everything one seed carries through the scan and between segments (its pool is an argument of its own)."""
-
-    params: Any
-    opt_state: Any
-    w0: jax.Array  # first layer at step 0, for ||W_t - W_0||_inf
-    key_data: jax.Array
-    diverged: jax.Array  # bool: a non-finite loss or parameter was seen; updates stopped
-    steps_to_target: jax.Array  # int32, -1 until the target accuracy is first reached
-
-
 SeedState = TrainState  # the name runs/ and the tests used before the state became one thing
-
-
-class Batch(NamedTuple):
-    """One step's training samples, and the teacher's outputs on them when distilling."""
-
-    x_BxD: jax.Array
-    y_B: jax.Array
-    teacher_out: Any = None
 
 
 def seed_key(seed: int) -> jax.Array:
@@ -53,7 +34,7 @@ def seed_key(seed: int) -> jax.Array:
 
 
 @dataclass
-class Engine:
+class Engine(SeedLoop):
     """The jitted pieces for one config's structure; `segment(length)` is compiled once per length.
 
     Its values (lr, alpha, ...) are inputs of the segment (`values.Values`, one row per seed): an
@@ -95,14 +76,6 @@ class Engine:
             steps_to_target=jnp.array(-1, jnp.int32),
         )
 
-    def draw(self, key_data, step, store, problem: Problem, values: Values) -> Batch:
-        """One step's batch (a pure function of key and step) and, when distilling, the teacher's outputs on it."""
-        x_BxD, y_B = data.batch(self.cfg, key_data, step, store, problem.support, values)
-        teacher_out = None
-        if problem.teacher is not None and self.cfg.alpha < 1:
-            teacher_out = jax.lax.stop_gradient(self.teacher_model.apply(problem.teacher, x_BxD))
-        return Batch(x_BxD, y_B, teacher_out)
-
     def batch_loss(self, params, batch: Batch, values: Values):
         """Mean training loss and accuracy of one batch."""
         out = self.model.apply(params, batch.x_BxD)
@@ -113,62 +86,6 @@ class Engine:
         (loss, acc), grads = jax.value_and_grad(self.batch_loss, has_aux=True)(state.params, batch, values)
         updates, opt_state = build_optimizer(self.cfg, values).update(grads, state.opt_state, state.params)
         return state._replace(params=optax.apply_updates(state.params, updates), opt_state=opt_state), {"loss": loss, "acc": acc}
-
-    def check_target(self, params, step, passing_since, problem: Problem, values: Values):
-        """Every --check-every steps: does the model reach --target-acc on the check samples?
-
-        Returns the step since which every check has passed (-1 if the last one failed). The
-        predicate depends on the step only, so under vmap this stays a real branch, taken rarely.
-        """
-        every = self.cfg.check_every
-        due = (step + 1) % every == 0  # the model has now made step + 1 updates
-
-        def check(p):
-            x_NxD, y_N = problem.check
-            passed = jnp.mean(losses.correct(self.model.apply(p, x_NxD), y_N)) >= values.target_acc
-            return jnp.where(passed, jnp.where(passing_since < 0, step + 1, passing_since), -1)
-
-        return jax.lax.cond(due, check, lambda p: passing_since, params)
-
-    def run_segment_seed(self, state: TrainState, store, values: Values, start: jax.Array, problem: Problem, length: int):
-        """One seed's `length` steps from `start`, then its evaluation: (state, store, values) -> (state, row)."""
-        store = pool.store_of(self.cfg, store, problem)
-
-        def body(carry, step):
-            st, loss_sum, acc_sum, passing_since = carry
-            st, m = self.step(st, self.draw(st.key_data, step, store, problem, values), values)
-            if self.cfg.check_every:
-                passing_since = self.check_target(st.params, step, passing_since, problem, values)
-            return (st, loss_sum + m["loss"], acc_sum + m["acc"], passing_since), None
-
-        zero = jnp.zeros((), jnp.float32)
-        steps = start + jnp.arange(length, dtype=jnp.int32)
-        (new, loss_sum, acc_sum, passing_since), _ = jax.lax.scan(body, (state, zero, zero, jnp.int32(-1)), steps)
-        return self.finish_segment(state, new, store, values, start + length, problem, loss_sum / length, acc_sum / length, passing_since)
-
-    def finish_segment(self, state, new, store, values, end, problem, train_loss, train_acc, passing_since):
-        """After a segment's steps: stop a seed that went non-finite, evaluate, and record the target's step."""
-        # A seed that went non-finite keeps its last finite parameters and stops updating.
-        diverged = state.diverged | ~(jnp.isfinite(train_loss) & all_finite(new.params))
-        keep = lambda old, upd: jnp.where(diverged, old, upd)
-        params = jax.tree.map(keep, state.params, new.params)
-        opt_state = jax.tree.map(keep, state.opt_state, new.opt_state)
-
-        test_loss, test_acc = evaluate.evaluate(self.model.apply, params, self.cfg.loss, problem.test)
-        first_hit = (state.steps_to_target < 0) & (test_acc >= values.target_acc) & ~diverged
-        # confirmed by the evaluation: the first check since which every check passed, else the evaluation's step
-        reached_at = jnp.where(passing_since >= 0, passing_since, end)
-        steps_to_target = jnp.where(first_hit, reached_at, state.steps_to_target)
-        row = {
-            "train_loss": train_loss,
-            "train_acc": train_acc,
-            "test_loss": test_loss,
-            "test_acc": test_acc,
-            "diverged": diverged,
-            **evaluate.hidden_progress(params, state.w0, problem.support),
-            **data.store_metrics(self.cfg, self.model.apply, params, store, problem.support, values),
-        }
-        return state._replace(params=params, opt_state=opt_state, diverged=diverged, steps_to_target=steps_to_target), row
 
     # ----- batched, compiled entry points -----
     def init(self, seeds: list[int]) -> TrainState:
@@ -203,16 +120,15 @@ class Engine:
         """Run `length` steps from step `start` for every seed; compiled once per length.
 
         values: one row per seed (default: the config's); stores: the per-seed pools (default: the config's seeds')."""
-        values = self.values() if values is None else values
-        stores = self.stores() if stores is None else stores
-        problem = jax.device_put(problem, devices.seed_sharding(self.cfg.seeds)[1])  # no-op once placed
-        args = (state, stores, values, jnp.int32(start), problem)
-        if length not in self._compiled:
+        args = self.segment_args(state, start, problem, values, stores)
+        # a segment's blocks end where checks are due: its offset into a block is structure (0 on the --eval-every grid)
+        key = (length, start % self.cfg.check_every if self.cfg.check_every else 0)
+        if key not in self._compiled:
             tic, compiled_before = time.perf_counter(), executables.stats["compiled"]
-            self._compiled[length] = self._compile(self._sharded_segment(length), args, "segment", by_text=True, length=length)
+            self._compiled[key] = self._compile(self.sharded_segment(*key), args, "segment", by_text=True, length=length, offset=key[1])
             self.compiles += executables.stats["compiled"] - compiled_before
             self.compile_seconds += time.perf_counter() - tic
-        return self._compiled[length](*args)
+        return self._compiled[key](*args)
 
     def _compile(self, jitted, args: tuple, name: str, by_text: bool = False, **statics):
         """Compile, or load the same program from disk (executables.py) by this engine's config or (by_text) its lowered
@@ -223,12 +139,20 @@ class Engine:
         baked = {"cfg": self.cfg.to_dict(), "teacher": teacher, "group_size": self.group_size, **statics}
         return executables.load_or_compile(jitted, args, name, baked, by_text=by_text)
 
-    def _sharded_segment(self, length: int):
-        """Each device runs its own seeds, in cache-sized groups one after another."""
+    def segment_args(self, state: TrainState, start: int, problem: Problem, values: Values | None = None, stores=None) -> tuple:
+        """The compiled segment's arguments, placed: (state, stores, values, start, problem)."""
+        values = self.values() if values is None else values
+        stores = self.stores() if stores is None else stores
+        problem = jax.device_put(problem, devices.seed_sharding(self.cfg.seeds)[1])  # no-op once placed
+        return state, stores, values, jnp.int32(start), problem
+
+    def sharded_segment(self, length: int, offset: int = 0):
+        """The segment of `length` steps from a start `offset` steps into a check block: each device runs
+        its own seeds, in cache-sized groups one after another."""
         by_seed, _ = devices.seed_sharding(self.cfg.seeds)
         local_seeds = self.cfg.seeds // by_seed.mesh.size
         group = self.group_size or devices.seeds_per_group(self.cfg, local_seeds)
-        batched = jax.vmap(lambda s, d, v, t, p: self.run_segment_seed(s, d, v, t, p, length), in_axes=(0, 0, 0, None, None))
+        batched = lambda s, d, v, t, p: self.segment_group(s, d, v, t, p, length, offset)
 
         def local(state, stores, values, start, problem):
             if group >= local_seeds:
@@ -242,8 +166,3 @@ class Engine:
         spec, rep = by_seed.spec, PartitionSpec()
         sharded = jax.shard_map(local, mesh=by_seed.mesh, in_specs=(spec, spec, spec, rep, rep), out_specs=spec, check_vma=False)
         return jax.jit(sharded)
-
-
-def all_finite(tree) -> jax.Array:
-    leaves = jax.tree.leaves(tree)
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves]))
