@@ -34,7 +34,7 @@ def test_configs_that_differ_only_in_values_share_one_compiled_program_and_keep_
     assert structure_key(BASE) == structure_key(OTHER)
     own_a, own_b = Engine(BASE), Engine(OTHER)
     a, b = train(BASE, engine=own_a), train(OTHER, engine=own_b)
-    assert own_b.compiles == 0 and own_b._compiled[20] is own_a._compiled[20]  # lowered to the same program, compiled once
+    assert own_b.compiles == 0 and own_b._compiled[(20, 0)] is own_a._compiled[(20, 0)]  # lowered to the same program, compiled once
     assert not np.array_equal(params_of(a), params_of(b))  # the values reached the program
     # OTHER through BASE's engine (one Engine per structure, as a sweep would hold it) gives OTHER's own numbers
     shared = train(OTHER, engine=own_a)
