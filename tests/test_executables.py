@@ -32,11 +32,12 @@ def forget(monkeypatch) -> None:
 
 def test_a_run_from_stored_programs_equals_a_freshly_compiled_run(store, monkeypatch):
     fresh = train(TINY)
-    assert executables.stats == {"loaded": 0, "compiled": 3}  # test set, initial states, segment
-    assert sorted(p.name.split("-")[0] for p in store.iterdir()) == ["init", "init", "segment", "segment", "test_set"]  # the config's keys: aliases
+    compiled = executables.stats["compiled"]  # the test set, the initial states, the segment(s)
+    assert executables.stats["loaded"] == 0 and compiled >= 3
+    assert {p.name.split("-")[0] for p in store.iterdir()} == {"init", "segment", "test_set"}
     forget(monkeypatch)
     loaded = train(TINY)
-    assert executables.stats == {"loaded": 3, "compiled": 3}
+    assert executables.stats == {"loaded": compiled, "compiled": compiled}
     for a, b in zip(fresh.history, loaded.history):
         assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
     for a, b in zip(jax.tree.leaves(fresh.state.params), jax.tree.leaves(loaded.state.params)):
@@ -45,12 +46,13 @@ def test_a_run_from_stored_programs_equals_a_freshly_compiled_run(store, monkeyp
 
 def test_another_value_finds_the_same_segment_by_its_text(store, monkeypatch):
     train(TINY)
+    compiled = executables.stats["compiled"]
     forget(monkeypatch)
-    train(dataclasses.replace(TINY, lr=0.05))  # the learning rate is an input: the segment lowers to the same text
-    assert executables.stats == {"loaded": 3, "compiled": 3}  # the test set by the task, the others by their text
+    train(dataclasses.replace(TINY, lr=0.05))  # the learning rate is an input: every program lowers to the same text
+    assert executables.stats == {"loaded": compiled, "compiled": compiled}  # the test set by the task, the others by their text
     forget(monkeypatch)
-    train(dataclasses.replace(TINY, lr=0.05))  # now found by the config's key, without lowering
-    assert executables.stats == {"loaded": 6, "compiled": 3}
+    train(dataclasses.replace(TINY, lr=0.05))  # now found by the config's keys, without lowering
+    assert executables.stats == {"loaded": 2 * compiled, "compiled": compiled}
 
 
 def program(factor: float):
