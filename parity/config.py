@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from parity import data_plan, limits, teacher_spec
+from parity import data_plan, limits, model_spec, teacher_spec
 from parity.errors import ConfigError, require
 from parity.numbers import is_integer_text, parse_float, parse_int
 
@@ -51,6 +51,11 @@ class TrainConfig:
     init_sparsity: int = opt(2, "nonzero input weights per neuron for --init sparse", group="model")
     init_scale_out: float = opt(1.0, "multiplier on the second layer's init", group="model")
     loss: str = opt("hinge", "hinge/logistic/square: one logit; ce: two logits, cross-entropy", choices=LOSSES, group="model")
+    model: str = opt("mlp", "mlp (--depth, --width) or transformer (--layers, --heads, --dim)", choices=model_spec.MODELS, group="model")
+    depth: int = opt(1, "MLP hidden layers, each --width wide", group="model")
+    layers: int = opt(2, "transformer blocks", group="model")
+    heads: int = opt(4, "transformer attention heads (must divide --dim)", group="model")
+    dim: int = opt(64, "transformer embedding width", group="model")
 
     # The optimiser.
     optimizer: str = opt("sgd", "optimizer", choices=OPTIMIZERS, group="optim")
@@ -235,7 +240,8 @@ def validate(cfg: TrainConfig) -> TrainConfig:
     require(cfg.init_scale_out > 0, f"--init-scale-out {cfg.init_scale_out}: must be > 0")
     require(cfg.warmup_steps >= 0, f"--warmup-steps {cfg.warmup_steps}: must be >= 0")
     require(cfg.poly_degree >= 1, f"--poly-degree {cfg.poly_degree}: must be >= 1")
-    for name in ("activation", "init", "loss", "optimizer", "schedule"):
+    model_spec.validate(cfg)
+    for name in ("activation", "init", "loss", "optimizer", "schedule", "model"):
         value, choices = getattr(cfg, name), FIELDS[name].metadata["choices"]
         require(value in choices, f"{flag_of(name)} {value!r}: unknown; allowed: {', '.join(choices)}")
     if cfg.init == "sparse":
@@ -277,4 +283,4 @@ def from_mapping(values: dict[str, Any]) -> TrainConfig:
             raise ConfigError(f"unknown option {key!r}; allowed: {', '.join(sorted(FIELDS))}")
         kwargs[name] = coerce(name, values[key])
     defaults = {name: FIELDS[name].default for name in ("pool_size", "batch_size")}
-    return validate(TrainConfig(**data_plan.resolve_run_length(kwargs, defaults)))
+    return validate(TrainConfig(**model_spec.resolve(data_plan.resolve_run_length(kwargs, defaults))))

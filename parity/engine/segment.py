@@ -20,7 +20,7 @@ from jax.sharding import PartitionSpec
 from parity.config import TrainConfig
 from parity.engine import data, devices, distill_loss, evaluate, pool, task
 from parity.engine import loss as losses
-from parity.engine.model import build_model, first_layer
+from parity.engine.model import build_model, progress_params
 from parity.engine.optim import build_optimizer
 
 CHECK_SAMPLES = 256  # test samples of a --check-every check: about 3 training steps of compute (an evaluation: 8,192)
@@ -31,7 +31,7 @@ class SeedState(NamedTuple):
 
     params: Any
     opt_state: Any
-    w0: jax.Array  # first layer at step 0, for ||W_t - W_0||_inf
+    w0: Any  # the model's progress parameters at step 0 (the MLP's first layer), for ||W_t - W_0||_inf
     key_data: jax.Array
     diverged: jax.Array  # bool: a non-finite loss or parameter was seen; updates stopped
     steps_to_target: jax.Array  # int32, -1 until the target accuracy is first reached
@@ -75,7 +75,7 @@ class Engine:
         return SeedState(
             params=params,
             opt_state=self.optimizer.init(params),
-            w0=first_layer(params),
+            w0=progress_params(self.cfg, params),
             key_data=k_data,
             diverged=jnp.array(False),
             steps_to_target=jnp.array(-1, jnp.int32),
@@ -145,7 +145,7 @@ class Engine:
             "test_loss": test_loss,
             "test_acc": test_acc,
             "diverged": diverged,
-            **evaluate.hidden_progress(params, state.w0, problem.support),
+            **evaluate.hidden_progress(self.cfg, params, state.w0, problem.support),
             **data.store_metrics(self.cfg, self.model.apply, params, state, problem),
         }
         # The data arrays (a pool) are constant: not returning them saves copying them every segment.

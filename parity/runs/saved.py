@@ -121,6 +121,25 @@ class SavedRun:
             raise ConfigError(f"{self.label}: checkpoint at step {step} cannot be read ({path}): {type(err).__name__}") from None
         return jax.tree.map(np.asarray, restored)
 
+    def check_model(self) -> None:
+        """The saved parameters are those of the model config.json names, or a ConfigError (one line) saying what differs."""
+        import jax
+        import jax.numpy as jnp
+
+        from parity.engine.model import build_model
+
+        path = (self.run / CHECKPOINTS / str(self.steps[-1]) / ITEM).absolute()
+        try:
+            saved = _orbax().StandardCheckpointer().metadata(path).item_metadata.tree
+        except Exception as err:  # a missing or foreign checkpoint directory: orbax raises many types
+            raise ConfigError(f"{self.label}: checkpoint at step {self.steps[-1]} cannot be read ({path}): {type(err).__name__}") from None
+        want = jax.eval_shape(lambda: build_model(self.cfg).init(jax.random.PRNGKey(0), jnp.zeros((1, self.cfg.d))))
+        shapes = lambda tree: {jax.tree_util.keystr(p): tuple(leaf.shape) for p, leaf in jax.tree_util.tree_leaves_with_path(tree)}
+        got = {key: shape[1:] for key, shape in shapes(saved).items()}  # saved with a leading seed axis
+        if got != shapes(want):
+            model = f"--model {self.cfg.model}" + (f" --depth {self.cfg.depth}" if self.cfg.model == "mlp" else f" --layers {self.cfg.layers}")
+            raise ConfigError(f"{self.label}: its checkpoints do not hold the parameters of the model its {io.CONFIG} names ({model}); retrain it")
+
     def seed_params(self, step: int, seed_index: int):
         import jax
 

@@ -166,8 +166,8 @@ def check(cfg: TrainConfig, record: dict | None = None) -> None:
 
 
 def _checked(cfg: TrainConfig, record: dict | None) -> tuple[SavedRun, schedule.Spec]:
-    label = f"--teacher {cfg.teacher}"
-    saved = SavedRun(Path(cfg.teacher), label, record)
+    saved = SavedRun(Path(cfg.teacher), f"--teacher {cfg.teacher}", record)
+    saved.check_model()  # a teacher whose parameters are not the model its config names cannot teach
     teacher_cfg = saved.cfg
     n = len(saved.seeds)
     if cfg.teacher_seed >= n:
