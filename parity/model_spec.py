@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from parity.errors import ConfigError, require
+from parity.errors import require
 
 MODELS = ("mlp", "transformer")
+SPARSITY_DEFAULT = 2  # TrainConfig.init_sparsity's default
 
 # What a transformer run uses unless told otherwise: the MLP's defaults (plain SGD at lr 0.1, the
 # canonical Barak et al. run) stay as they are. Adam at 1e-3, as the official progressive-distillation
@@ -18,14 +19,9 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
 
 
 def resolve(values: dict[str, Any]) -> dict[str, Any]:
-    """The options given (field names), with the chosen model's defaults for those left out.
-
-    Refuses here what only the given keys tell: `--init-sparsity` set for a transformer.
-    """
+    """The options given (field names), with the chosen model's defaults for those left out."""
     model = str(values.get("model", "mlp"))
     require(model in MODELS, f"--model {model!r}: unknown; allowed: {', '.join(MODELS)}")
-    if model == "transformer" and "init_sparsity" in values:
-        raise ConfigError(f"--init-sparsity {values['init_sparsity']}: the transformer has no per-input first layer; leave it out")
     return {**MODEL_DEFAULTS[model], **values}
 
 
@@ -35,6 +31,10 @@ def validate(cfg) -> None:
         require(value > 0, f"{flag} {value}: must be a positive integer")
     if cfg.model == "transformer":
         require(cfg.dim % cfg.heads == 0, f"--heads {cfg.heads}: must divide --dim {cfg.dim} (each head gets --dim / --heads features)")
+        # a saved config holds every field, the default --init-sparsity too: only another value is a mistake
+        require(
+            cfg.init_sparsity == SPARSITY_DEFAULT, f"--init-sparsity {cfg.init_sparsity}: the transformer has no per-input first layer; leave it out"
+        )
         require(cfg.init != "sparse", "--init sparse: the transformer has no per-input first layer; allowed: torch, gaussian")
 
 

@@ -91,6 +91,7 @@ def test_each_model_has_its_own_defaults_and_the_mlp_keeps_its_own():
         ({"model": "transformer", "dim": 30, "heads": 4}, "--heads 4: must divide --dim 30"),
         ({"model": "transformer", "init": "sparse"}, "--init sparse: the transformer has no per-input first layer"),
         ({"model": "transformer", "init_sparsity": 3}, "--init-sparsity 3: the transformer has no per-input first layer"),
+        ({"model": "transformer", "init": "sparse", "init_sparsity": 2}, "--init sparse: the transformer"),
         ({"model": "rnn"}, "--model 'rnn': unknown; allowed: mlp, transformer"),
         ({"model": "transformer", "layers": 0}, "--layers 0: must be a positive integer"),
     ],
@@ -103,3 +104,10 @@ def test_impossible_shapes_are_one_line(values, message):
 def test_memory_sizes_follow_the_model():
     assert model_spec.n_params(TrainConfig(d=10, width=4, depth=2)) == sum(a.size for a in jax.tree.leaves(init(TrainConfig(d=10, width=4, depth=2))))
     assert model_spec.activations(TrainConfig(width=7, depth=3)) == 21
+
+
+def test_a_saved_transformer_config_reads_back_as_itself():
+    from parity.config import FIELDS
+
+    assert model_spec.SPARSITY_DEFAULT == FIELDS["init_sparsity"].default
+    assert from_mapping(TINY_T.to_dict()) == TINY_T  # every field, the default --init-sparsity too
