@@ -219,7 +219,11 @@ CATALOG = [
     # ----- the model family: impossible shapes -----
     bad("train depth 0", "train --depth 0", "--depth 0: must be a positive integer"),
     bad("train heads not dividing dim", "train --model transformer --dim 30 --heads 4", "--heads 4: must divide --dim 30"),
-    bad("train transformer with sparsity", "train --model transformer --init-sparsity 3", "--init-sparsity 3: the transformer has no per-input first layer"),
+    bad(
+        "train transformer with sparsity",
+        "train --model transformer --init-sparsity 3",
+        "--init-sparsity 3: the transformer has no per-input first layer",
+    ),
     bad("train transformer sparse init", "train --model transformer --init sparse", "--init sparse: the transformer has no per-input first layer"),
     bad("train unknown model", "train --model rnn", "--model 'rnn': unknown; allowed: mlp, transformer"),
     bad("sweep heads not dividing dim", "sweep train --model transformer --dim 8 --heads 2,3 --out sw", "--heads 3: must divide --dim 8"),

@@ -63,7 +63,9 @@ def test_sweep_over_depth_and_model(run_cli, tmp_path):
     assert r.code == 0, r.err
     results = pd.read_parquet(tmp_path / "sw" / "results.parquet")
     assert sorted(results.depth.unique()) == [1, 2] and len(results) == 4
-    r = run_cli("sweep", "train", "--model", "mlp,transformer", "--dim", "8", "--heads", "1,2", "--layers", "1", *TINY, "--steps", "100", "--out", "sm")
+    r = run_cli(
+        "sweep", "train", "--model", "mlp,transformer", "--dim", "8", "--heads", "1,2", "--layers", "1", *TINY, "--steps", "100", "--out", "sm"
+    )
     assert r.code == 0, r.err
     results = pd.read_parquet(tmp_path / "sm" / "results.parquet")
     assert set(zip(results.model, results.heads)) == {("mlp", 1), ("mlp", 2), ("transformer", 1), ("transformer", 2)}
