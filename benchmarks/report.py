@@ -7,6 +7,7 @@ HELP_SECONDS = 0.3
 SUITE_SECONDS = 300.0
 UTILISATION = {"d50 w1000": 0.75, "d50 w100": 0.60}  # useful FLOPs / measured float32 matmul peak
 THROUGHPUT = {"d50 w100": 150_000, "d50 w1000": 20_000}  # model-steps/s over the whole machine
+SPEEDUP = {"transformer d20": 5.0}  # parity's model-steps/s over the PyTorch reference's (issue 23)
 
 
 def targets(result: dict) -> list[dict]:
@@ -63,6 +64,11 @@ def targets(result: dict) -> list[dict]:
         if name in by_name:
             sps = by_name[name]["parity_model_steps_per_second"]
             rows.append(_row(f"engine {name}, model-steps/s", f"{sps:,.0f}", f">= {goal:,}", sps >= goal))
+    for name, goal in SPEEDUP.items():
+        if name in by_name:
+            speedup = by_name[name].get("speedup")
+            measured = f"{speedup:.1f}x" if speedup else "no PyTorch"
+            rows.append(_row(f"engine {name} against PyTorch, model-steps/s", measured, f">= {goal:.0f}x", None if not speedup else speedup >= goal))
     for name, goal in UTILISATION.items():
         if name in by_name:
             util = by_name[name]["parity_utilisation"]

@@ -58,3 +58,11 @@ def test_a_run_without_torch_leaves_the_short_run_unjudged_and_the_docs_list_eve
     assert [t["met"] for t in res["targets"] if t["target"].startswith("short run")] == [None]
     block = report.markdown(res)
     assert all(t["target"] in block for t in res["targets"]) and "not measured" in block and "load average 0.50" in block
+
+
+def test_the_transformer_target_is_five_times_the_pytorch_reference():
+    res = result(3.0, 2.0, 1.0, 2.0, [], 0.7)
+    row = {"config": "transformer d20", "seeds": 8, "parity_model_steps_per_second": 900.0, "parity_utilisation": 0.1}
+    for torch_sps, met in ((100.0, True), (300.0, False), (None, None)):
+        res["rows"] = [{**row, "torch_model_steps_per_second": torch_sps, **({"speedup": 900.0 / torch_sps} if torch_sps else {})}]
+        assert verdicts(res)["engine transformer d20 against PyTorch"] is met
