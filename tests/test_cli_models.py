@@ -58,6 +58,14 @@ def test_a_transformer_teacher_feeds_checkpoints_probe_and_progressive_distillat
         assert {s["teacher_step"] for s in record["distill"]["schedule"]} <= {0, 100, 200, 300}
 
 
+def test_sweep_over_depth(run_cli, tmp_path):
+    r = run_cli("sweep", "train", "--depth", "1,2", *TINY, "--width", "8", "--workers", "1", "--out", "sw")
+    assert r.code == 0, r.err
+    results = pd.read_parquet(tmp_path / "sw" / "results.parquet")
+    assert sorted(results.depth.unique()) == [1, 2] and len(results) == 4
+
+
+@pytest.mark.slow  # four compiles of two families in worker processes: minutes on a loaded machine
 def test_sweep_over_depth_and_model(run_cli, tmp_path):
     r = run_cli(
         "sweep",
