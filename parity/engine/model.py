@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-import math
-from typing import Callable
-
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
 from parity.config import TrainConfig
+from parity.engine.inits import activation_fn, gaussian_fan_in, uniform_fan_in
+from parity.engine.transformer import Transformer
 
-
-def activation_fn(name: str, degree: int = 2) -> Callable[[jax.Array], jax.Array]:
-    if name == "poly":
-        return lambda z: z**degree
-    return {"relu": jax.nn.relu, "gelu": jax.nn.gelu, "tanh": jnp.tanh}[name]
-
-
-def uniform_fan_in(fan_in: int, scale: float = 1.0):
-    """PyTorch's nn.Linear default, U(+-1/sqrt(fan_in)): what the papers' code uses."""
-    bound = scale / math.sqrt(fan_in)
-    return lambda key, shape, dtype=jnp.float32: jax.random.uniform(key, shape, dtype, -bound, bound)
-
-
-def gaussian_fan_in(fan_in: int, scale: float = 1.0):
-    std = scale / math.sqrt(fan_in)
-    return lambda key, shape, dtype=jnp.float32: std * jax.random.normal(key, shape, dtype)
+__all__ = ["MLP", "activation_fn", "build_model", "first_layer", "gaussian_fan_in", "second_layer", "uniform_fan_in"]
 
 
 def sparse_hot(s: int):
@@ -79,8 +63,6 @@ def build_model(cfg: TrainConfig) -> nn.Module:
     """The model a config names: a Flax module whose `init(key, x)` and `apply(params, x_NxD)` give the logits
     (shape (N,) for one output, (N, 2) for two), whatever the family."""
     if cfg.model == "transformer":
-        from parity.engine.transformer import Transformer
-
         return Transformer(cfg.dim, cfg.heads, cfg.layers, cfg.n_out, cfg.activation, cfg.poly_degree, cfg.bias, cfg.init, cfg.init_scale_out)
     return MLP(
         width=cfg.width,

@@ -6,7 +6,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from parity.engine.model import activation_fn, gaussian_fan_in, uniform_fan_in
+from parity.engine.inits import activation_fn, gaussian_fan_in, uniform_fan_in
 
 EMBED_STD = 0.02  # GPT-2's init for token and position embeddings
 
