@@ -51,10 +51,16 @@ CONFIGS = [
         "online batch 16384",
     ),
     ("online batch 16384", TrainConfig(d=50, k=3, width=100, seeds=8, batch_size=16384), 40, 0, None),
+    # the transformer's defaults on (20, 3) against a nanoGPT-style PyTorch model of the same size (benchmarks/torch_transformer.py)
+    ("transformer d20", TrainConfig(d=20, k=3, model="transformer", optimizer="adam", lr=1e-3, seeds=8), 200, 100, None),
 ]
 
 
 def useful_flops(cfg: TrainConfig) -> float:
+    """MLP: the two first-layer products. Transformer: every matmul of forward and backward (3 x 2 FLOPs per
+    multiply-add) over the batch's d tokens: 12 dim^2 per block and token, and the two d x d attention products."""
+    if cfg.model == "transformer":
+        return 6.0 * cfg.batch_size * cfg.d * cfg.layers * (12 * cfg.dim**2 + 2 * cfg.d * cfg.dim)
     return 4.0 * cfg.batch_size * cfg.d * cfg.width
 
 
@@ -114,6 +120,7 @@ def main() -> None:
     load_average = " ".join(f"{x:.2f}" for x in os.getloadavg())
     try:
         from benchmarks.torch_reference import steps_per_second as torch_sps
+        from benchmarks.torch_transformer import steps_per_second as transformer_sps
     except ImportError:
         torch_sps = None
     has_torch = not args.no_torch and _torch_available()
@@ -128,12 +135,15 @@ def main() -> None:
         for _ in range(args.repeats):  # interleaved: machine noise hits both engines alike
             peak = max(peak, matmul_peak_gflops(repeats=2))  # the peak too, so a quiet moment anywhere counts
             ours.append(timed())
-            if has_torch and n_torch:
+            if has_torch and n_torch and cfg.model == "transformer":
+                ref.append(transformer_sps(cfg.d, cfg.k, cfg.dim, cfg.heads, cfg.layers, cfg.batch_size, n_torch))
+            elif has_torch and n_torch:
                 ref.append(torch_sps(cfg.d, cfg.k, cfg.width, cfg.batch_size, n_torch))
         row = {
             "config": name,
             "d": cfg.d,
-            "width": cfg.width,
+            "width": cfg.width if cfg.model == "mlp" else None,
+            "model": f"transformer dim {cfg.dim}, {cfg.layers} layers, {cfg.heads} heads" if cfg.model == "transformer" else f"mlp depth {cfg.depth}",
             "batch": cfg.batch_size,
             "seeds": cfg.seeds,
             "parity_model_steps_per_second": statistics.median(ours),

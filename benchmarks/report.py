@@ -10,6 +10,7 @@ THROUGHPUT = {"d50 w100": 150_000, "d50 w1000": 20_000}  # model-steps/s over th
 FLOOR_RATIO = 0.95  # parity train-style whole runs / the bare-JAX floor (issue 25)
 CHECK_COST = 0.03  # --check-every 100 at batch 1 (issue 24)
 DISTILL_STEPS = 10_000  # paper-scale distilled student, steps/s (issue 24)
+SPEEDUP = {"transformer d20": 5.0}  # parity's model-steps/s over the PyTorch reference's (issue 23)
 
 
 def targets(result: dict) -> list[dict]:
@@ -76,6 +77,11 @@ def targets(result: dict) -> list[dict]:
         if name in by_name:
             sps = by_name[name]["parity_model_steps_per_second"]
             rows.append(_row(f"engine {name}, model-steps/s", f"{sps:,.0f}", f">= {goal:,}", sps >= goal))
+    for name, goal in SPEEDUP.items():
+        if name in by_name:
+            speedup = by_name[name].get("speedup")
+            measured = f"{speedup:.1f}x" if speedup else "no PyTorch"
+            rows.append(_row(f"engine {name} against PyTorch, model-steps/s", measured, f">= {goal:.0f}x", None if not speedup else speedup >= goal))
     for name, goal in UTILISATION.items():
         if name in by_name:
             util = by_name[name]["parity_utilisation"]

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from parity import model_spec
 from parity.errors import ConfigError
 from parity.numbers import is_integer_text, parse_float, parse_int
 
@@ -49,6 +50,11 @@ class TrainConfig:
     init_sparsity: int = opt(2, "nonzero input weights per neuron for --init sparse", group="model")
     init_scale_out: float = opt(1.0, "multiplier on the second layer's init", group="model")
     loss: str = opt("hinge", "hinge/logistic/square: one logit; ce: two logits, cross-entropy", choices=LOSSES, group="model")
+    model: str = opt("mlp", "mlp (--depth, --width) or transformer (--layers, --heads, --dim)", choices=model_spec.MODELS, group="model")
+    depth: int = opt(1, "MLP hidden layers, each --width wide", group="model")
+    layers: int = opt(2, "transformer blocks", group="model")
+    heads: int = opt(4, "transformer attention heads (must divide --dim)", group="model")
+    dim: int = opt(64, "transformer embedding width", group="model")
 
     # The optimiser.
     optimizer: str = opt("sgd", "optimizer", choices=OPTIMIZERS, group="optim")

@@ -13,6 +13,7 @@ import os
 import resource
 from dataclasses import dataclass
 
+from parity import model_spec
 from parity.config import TrainConfig
 from parity.data_plan import store_size
 from parity.errors import ConfigError
@@ -33,7 +34,7 @@ class Part:
 
 
 def n_params(cfg: TrainConfig) -> int:
-    return cfg.d * cfg.width + cfg.width * cfg.n_out + (cfg.width + cfg.n_out if cfg.bias else 0)
+    return model_spec.n_params(cfg)
 
 
 def estimate(cfg: TrainConfig, teacher: TrainConfig | None = None, teacher_checkpoints: int = 0) -> list[Part]:
@@ -49,10 +50,11 @@ def estimate(cfg: TrainConfig, teacher: TrainConfig | None = None, teacher_check
     # parameters, W_0, gradients, the optimizer's moments, the host copy of a checkpoint or resume point
     state = (4 + OPTIMIZER_COPIES.get(cfg.optimizer, 2)) * n_params(cfg) * WORD * cfg.seeds
     # per seed: a batch's inputs and hidden activations (and the teacher's), then those of a test chunk (and a probe chunk)
-    batch = cfg.batch_size * (cfg.d + 3 * cfg.width + (2 * teacher.width if teacher is not None else 0))
-    chunk = 2 * eval_chunk(cfg.seeds, cfg.width, cfg.test_size) * cfg.width
+    hidden = model_spec.activations(cfg)  # --width for the 2-layer MLP
+    batch = cfg.batch_size * (cfg.d + 3 * hidden + (2 * model_spec.activations(teacher) if teacher is not None else 0))
+    chunk = 2 * eval_chunk(cfg.seeds, hidden, cfg.test_size) * hidden
     if cfg.probe_every > 0:
-        chunk += PROBE_CHUNK * (cfg.d + cfg.width + cfg.k + PROBE_SUBSETS) + (cfg.k + PROBE_SUBSETS) * cfg.d
+        chunk += PROBE_CHUNK * (cfg.d + hidden + cfg.k + PROBE_SUBSETS) + (cfg.k + PROBE_SUBSETS) * cfg.d
     every = min(cfg.eval_every, cfg.probe_every or cfg.eval_every)  # each segment end is a metrics row
     rows = cfg.steps // every + 1
     metrics = 3 * rows * cfg.seeds * METRIC_COLUMNS * 8

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from parity import data_plan, limits, teacher_spec
+from parity import data_plan, limits, model_spec, teacher_spec
 from parity.config import DISTILL_LOSSES, FIELDS, TrainConfig, coerce, field_keys, flag_of
 from parity.errors import ConfigError, require
 
@@ -33,7 +33,8 @@ def validate(cfg: TrainConfig) -> TrainConfig:
     require(cfg.init_scale_out > 0, f"--init-scale-out {cfg.init_scale_out}: must be > 0")
     require(cfg.warmup_steps >= 0, f"--warmup-steps {cfg.warmup_steps}: must be >= 0")
     require(cfg.poly_degree >= 1, f"--poly-degree {cfg.poly_degree}: must be >= 1")
-    for name in ("activation", "init", "loss", "optimizer", "schedule"):
+    model_spec.validate(cfg)
+    for name in ("activation", "init", "loss", "optimizer", "schedule", "model"):
         value, choices = getattr(cfg, name), FIELDS[name].metadata["choices"]
         require(value in choices, f"{flag_of(name)} {value!r}: unknown; allowed: {', '.join(choices)}")
     if cfg.init == "sparse":
@@ -75,4 +76,4 @@ def from_mapping(values: dict[str, Any]) -> TrainConfig:
             raise ConfigError(f"unknown option {key!r}; allowed: {', '.join(sorted(FIELDS))}")
         kwargs[name] = coerce(name, values[key])
     defaults = {name: FIELDS[name].default for name in ("pool_size", "batch_size")}
-    return validate(TrainConfig(**data_plan.resolve_run_length(kwargs, defaults)))
+    return validate(TrainConfig(**model_spec.resolve(data_plan.resolve_run_length(kwargs, defaults))))

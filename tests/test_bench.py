@@ -82,3 +82,11 @@ def test_compile_seconds_are_counted_once_per_program(tmp_path):
         "d20 w100": {"points": 2, "compile_seconds": 1.5, "programs": 1},
         "d20 w1000": {"points": 1, "compile_seconds": 1.5, "programs": 1},
     }
+
+
+def test_the_transformer_target_is_five_times_the_pytorch_reference():
+    res = result(3.0, 2.0, 1.0, 2.0, [], 0.7)
+    row = {"config": "transformer d20", "seeds": 8, "parity_model_steps_per_second": 900.0, "parity_utilisation": 0.1}
+    for torch_sps, met in ((100.0, True), (300.0, False), (None, None)):
+        res["rows"] = [{**row, "torch_model_steps_per_second": torch_sps, **({"speedup": 900.0 / torch_sps} if torch_sps else {})}]
+        assert verdicts(res)["engine transformer d20 against PyTorch"] is met

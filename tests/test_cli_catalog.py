@@ -216,6 +216,17 @@ CATALOG = [
     bad("train negative warm-up", "train --schedule warmup-cosine --warmup-steps -1", "--warmup-steps -1: must be >= 0"),
     bad("train zero output lr", "train --lr-out-mult 0", "--lr-out-mult 0.0: must be > 0"),
     bad("train unknown option", "train --widht 5", "No such option: --widht"),
+    # ----- the model family: impossible shapes -----
+    bad("train depth 0", "train --depth 0", "--depth 0: must be a positive integer"),
+    bad("train heads not dividing dim", "train --model transformer --dim 30 --heads 4", "--heads 4: must divide --dim 30"),
+    bad(
+        "train transformer with sparsity",
+        "train --model transformer --init-sparsity 3",
+        "--init-sparsity 3: the transformer has no per-input first layer",
+    ),
+    bad("train transformer sparse init", "train --model transformer --init sparse", "--init sparse: the transformer has no per-input first layer"),
+    bad("train unknown model", "train --model rnn", "--model 'rnn': unknown; allowed: mlp, transformer"),
+    bad("sweep heads not dividing dim", "sweep train --model transformer --dim 8 --heads 2,3 --out sw", "--heads 3: must divide --dim 8"),
     bad("train bad boolean", "train --early-stop maybe", "unexpected extra argument"),
     bad("train missing value", "train --lr", "Option '--lr' requires an argument"),
     # ----- parity train: config files -----
@@ -294,6 +305,23 @@ CATALOG = [
         lambda tmp, fx: teacher_copy(tmp, fx, lambda run, last: shutil.rmtree(run / CHECKPOINTS / str(last))),
     ),
     bad("teacher run without checkpoints", "distill --teacher {plain}", "--teacher {plain}: no checkpoints saved"),
+    bad(
+        "teacher model unknown",
+        "distill --teacher {run}",
+        "--teacher {run}: {run}/config.json holds an invalid config: --model 'rnn': unknown",
+        lambda tmp, fx: teacher_copy(tmp, fx, lambda run, last: edit_json(run / "config.json", lambda r: r["config"].update(model="rnn"))),
+    ),
+    bad(
+        "teacher model not its checkpoints",
+        "distill --teacher {run}",
+        "--teacher {run}: its checkpoints do not hold the parameters of the model its config.json names (--model mlp --depth 2)",
+        lambda tmp, fx: teacher_copy(tmp, fx, lambda run, last: edit_json(run / "config.json", lambda r: r["config"].update(depth=2))),
+    ),
+    bad(
+        "distill mse between output conventions",
+        "distill --teacher {teacher} --model transformer --loss hinge --distill-loss mse",
+        "--distill-loss mse: matches logits, but the student has 1 output(s) (--loss hinge) and the teacher 2 (--loss ce)",
+    ),
     # ----- parity distill: SPECs and combinations -----
     bad("SPEC last stage with UNTIL", "distill --teacher {teacher} --teacher-step final:100", "the last stage runs to the end and takes no :UNTIL"),
     bad("SPEC UNTIL zero", "distill --teacher {teacher} --teacher-step auto:0,final", "UNTIL '0' is not a positive step"),

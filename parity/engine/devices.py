@@ -168,8 +168,11 @@ def seeds_per_group(cfg, local_seeds: int, cache_bytes: int = CACHE_BYTES, backe
     """
     if (backend or _default_backend()) != "cpu":
         return local_seeds
-    params = cfg.d * cfg.width + cfg.width * (1 + cfg.n_out)
-    per_seed = 4 * (3 * params + 2 * cfg.batch_size * cfg.width)
+    from parity import model_spec
+
+    w = cfg.width
+    params = cfg.d * w + (cfg.depth - 1) * w * w + w * (1 + cfg.n_out) if cfg.model == "mlp" else model_spec.n_params(cfg)
+    per_seed = 4 * (3 * params + 2 * cfg.batch_size * model_spec.activations(cfg))
     fit = max(1, cache_bytes // per_seed)
     return max(g for g in range(1, local_seeds + 1) if local_seeds % g == 0 and g <= fit)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from parity.config import TrainConfig
+from parity.engine import model
 from parity.engine.loss import correct, label_loss
-from parity.engine.model import first_layer, second_layer
 from parity.eval_chunks import MAX_CHUNK
 
 
@@ -36,10 +37,23 @@ def evaluate(apply_fn, params, loss_name: str, test) -> tuple[jax.Array, jax.Arr
     return jnp.sum(loss_sums) / n, jnp.sum(correct_sums) / n
 
 
-def hidden_progress(params, w0_DxH: jax.Array, support: jax.Array) -> dict[str, jax.Array]:
-    """||W_t - W_0||_inf, mean |W| and mean |W_t - W_0| on and off the support rows, ||a||_2 / ||W||_F,
-    and the per-neuron margin of the support weights over all the others (Barak et al.'s single-neuron view)."""
-    w_DxH = first_layer(params)
+# Defined for a model with one input row per bit (the MLP, any depth): the support measures. For the
+# 2-layer MLP only: a_over_w. Other models leave these columns empty (null in metrics.parquet), never a
+# number that means something else; w_change_inf and param_norm are computed for every model.
+SUPPORT_MEASURES = ("w_support_mean", "w_offsupport_mean", "w_support_change", "w_offsupport_change", "w_support_margin")
+PROGRESS_MEASURES = ("w_change_inf", *SUPPORT_MEASURES, "a_over_w", "param_norm")
+
+
+def hidden_progress(cfg: TrainConfig, params, w0, support: jax.Array) -> dict[str, jax.Array]:
+    """||W_t - W_0||_inf (the MLP's first layer; every parameter of other models) and ||theta||_2, for every model;
+    for models with input rows: mean |W| and mean |W_t - W_0| on and off the support rows and the per-neuron margin
+    of the support weights over all the others (Barak et al.'s single-neuron view); for the 2-layer MLP: ||a||_2 / ||W||_F."""
+    now = model.progress_params(cfg, params)
+    change_inf = jnp.max(jnp.stack([jnp.max(jnp.abs(a - b)) for a, b in zip(jax.tree.leaves(now), jax.tree.leaves(w0))]))
+    out = {"w_change_inf": change_inf, "param_norm": jnp.sqrt(sum(jnp.sum(jnp.square(a)) for a in jax.tree.leaves(params)))}
+    if not model.has_input_weights(cfg):
+        return out
+    w_DxH, w0_DxH = now, w0
     d = w_DxH.shape[0]
     k = support.shape[0]
     abs_w = jnp.abs(w_DxH)
@@ -49,15 +63,16 @@ def hidden_progress(params, w0_DxH: jax.Array, support: jax.Array) -> dict[str, 
     change = jnp.abs(w_DxH - w0_DxH)
     change_on = jnp.sum(change[support])
     on_count, off_count = k * w_DxH.shape[1], (d - k) * w_DxH.shape[1]
-    return {
-        "w_change_inf": jnp.max(change),
+    out |= {
         "w_support_mean": on / on_count,
         "w_offsupport_mean": (jnp.sum(abs_w) - on) / max(off_count, 1),
         "w_support_change": change_on / on_count,
         "w_offsupport_change": (jnp.sum(change) - change_on) / max(off_count, 1),
-        "a_over_w": jnp.linalg.norm(second_layer(params)) / jnp.linalg.norm(w_DxH),
         "w_support_margin": support_margin(abs_w, support),
     }
+    if model.one_hidden_layer(cfg):
+        out["a_over_w"] = jnp.linalg.norm(model.second_layer(params)) / jnp.linalg.norm(w_DxH)
+    return out
 
 
 def support_margin(abs_w_DxH: jax.Array, support: jax.Array) -> jax.Array:

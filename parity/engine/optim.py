@@ -11,6 +11,7 @@ import jax
 import optax
 
 from parity.config import TrainConfig
+from parity.engine.model import is_out_layer
 from parity.engine.values import Values, values_of
 
 
@@ -29,8 +30,8 @@ def schedule(cfg: TrainConfig, lr=None) -> optax.Schedule:
 
 
 def _is_out_layer(params):
-    """Mask that is True on the second layer's parameters."""
-    return jax.tree_util.tree_map_with_path(lambda path, _: "out" in jax.tree_util.keystr(path), params)
+    """Mask that is True on the last layer's parameters."""
+    return jax.tree_util.tree_map_with_path(lambda path, _: is_out_layer(path), params)
 
 
 def build_optimizer(cfg: TrainConfig, values: Values | None = None) -> optax.GradientTransformation:

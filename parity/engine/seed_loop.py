@@ -173,7 +173,7 @@ class SeedLoop:
             "test_loss": test_loss,
             "test_acc": test_acc,
             "diverged": diverged,
-            **evaluate.hidden_progress(params, state.w0, problem.support),
+            **evaluate.hidden_progress(self.cfg, params, state.w0, problem.support),
             **data.store_metrics(self.cfg, self.model.apply, params, store, problem.support, values),
         }
         return state._replace(params=params, opt_state=opt_state, diverged=diverged, steps_to_target=steps_to_target), row

@@ -20,7 +20,7 @@ from jax.sharding import PartitionSpec
 from parity.config import TrainConfig
 from parity.engine import devices, distill_loss, executables, pool
 from parity.engine.loss import correct
-from parity.engine.model import build_model, first_layer
+from parity.engine.model import build_model, progress_params
 from parity.engine.optim import build_optimizer
 from parity.engine.problem import CHECK_SAMPLES, Problem, make_problem  # noqa: F401 (runs/ and the tests import them from here)
 from parity.engine.seed_loop import Batch, SeedLoop, TrainState
@@ -70,7 +70,7 @@ class Engine(SeedLoop):
         return TrainState(
             params=params,
             opt_state=self.optimizer.init(params),
-            w0=first_layer(params),
+            w0=progress_params(self.cfg, params),
             key_data=k_data,
             diverged=jnp.array(False),
             steps_to_target=jnp.array(-1, jnp.int32),

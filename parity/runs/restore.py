@@ -10,9 +10,11 @@ import asyncio
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from parity.config import ConfigError
+from parity.engine.model import build_model
 from parity.runs import files
 from parity.runs.saved import SavedRun
 
@@ -67,6 +69,22 @@ def params(saved: SavedRun, step: int):
     except Exception as err:  # orbax/tensorstore raise many types; the user needs the step and path
         raise ConfigError(f"{saved.label}: checkpoint at step {step} cannot be read ({path}): {type(err).__name__}") from None
     return jax.tree.map(np.asarray, restored)
+
+
+def check_model(saved: SavedRun) -> None:
+    """The saved parameters are those of the model config.json names, or a ConfigError (one line) saying what differs."""
+    path = (saved.run / files.CHECKPOINTS / str(saved.steps[-1]) / ITEM).absolute()
+    try:
+        tree = quiet_orbax().StandardCheckpointer().metadata(path).item_metadata.tree
+    except Exception as err:  # a missing or foreign checkpoint directory: orbax raises many types
+        raise ConfigError(f"{saved.label}: checkpoint at step {saved.steps[-1]} cannot be read ({path}): {type(err).__name__}") from None
+    want = jax.eval_shape(lambda: build_model(saved.cfg).init(jax.random.PRNGKey(0), jnp.zeros((1, saved.cfg.d))))
+    shapes = lambda t: {jax.tree_util.keystr(p): tuple(leaf.shape) for p, leaf in jax.tree_util.tree_leaves_with_path(t)}
+    got = {key: shape[1:] for key, shape in shapes(tree).items()}  # saved with a leading seed axis
+    if got != shapes(want):
+        cfg = saved.cfg
+        model = f"--model {cfg.model}" + (f" --depth {cfg.depth}" if cfg.model == "mlp" else f" --layers {cfg.layers}")
+        raise ConfigError(f"{saved.label}: its checkpoints do not hold the parameters of the model its {files.CONFIG} names ({model}); retrain it")
 
 
 def seed_params(saved: SavedRun, step: int, seed_index: int):

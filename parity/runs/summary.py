@@ -47,9 +47,12 @@ def metrics_columns(cfg: TrainConfig, history: list[dict[str, np.ndarray]]) -> d
     }
     if not history:
         return columns
-    keys = [k for k in METRIC_ORDER if k in history[0]] + sorted(set(history[0]) - set(METRIC_ORDER))
+    from parity.engine.evaluate import PROGRESS_MEASURES
+
+    names = set(history[0]) | set(PROGRESS_MEASURES)  # a measure the model does not define: an empty (null) column
+    keys = [k for k in METRIC_ORDER if k in names] + sorted(names - set(METRIC_ORDER))
     for key in keys:
-        columns[key] = np.concatenate([np.asarray(row[key]).reshape(n) for row in history])
+        columns[key] = np.concatenate([np.asarray(row[key]).reshape(n) for row in history]) if key in history[0] else None
     return columns
 
 

@@ -112,6 +112,7 @@ def prepare(cfg: TrainConfig, record: dict | None = None) -> Teacher:
     config.json if already read (by `student.from_teacher`).
     """
     saved, spec = checked(cfg, record)
+    restore.check_model(saved)  # a teacher whose parameters are not the model its config names cannot teach
     auto = auto_step(saved, cfg.teacher_seed) if spec.needs_auto else None
     spans = teacher_spec.resolve(spec, saved.steps, cfg.steps, cfg.teacher_multiplier, auto["step"] if auto else None)
     params = {}
