@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 
 from parity.config import FIELDS, TRAIN_FIELDS, ConfigError
-from parity.engine import devices
+from parity.engine import machine
 from parity.shell import options, switches
 from parity.shell.sweep_options import SWEEP_OPTIONS
 
@@ -167,7 +167,7 @@ def plot(
 
 def main() -> None:
     """Entry point: every input error is one line on stderr and exit code 2; a failed write, exit code 1."""
-    devices.configure_cpu_workers()  # before jax loads: one single-threaded device per core
+    machine.configure_cpu_workers()  # before jax loads: one single-threaded device per core
     sys.argv = switches.in_sweep(sys.argv)  # `sweep --no-early-stop` as train spells it
     try:
         code = app(standalone_mode=False)

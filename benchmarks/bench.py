@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from parity.engine import devices  # noqa: E402
+from parity.engine import machine  # noqa: E402
 
-devices.configure_cpu_workers()  # as the CLI does, before jax is imported
+machine.configure_cpu_workers()  # as the CLI does, before jax is imported
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402

@@ -30,9 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from parity.engine import devices  # noqa: E402
+from parity.engine import machine  # noqa: E402
 
-devices.configure_cpu_workers()  # as the CLI does, before jax is imported (nothing on a GPU)
+machine.configure_cpu_workers()  # as the CLI does, before jax is imported (nothing on a GPU)
 
 import jax  # noqa: E402
 
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "gpu.json")
     args = ap.parse_args(argv)
-    devices.enable_compilation_cache()
+    machine.enable_compilation_cache()
     backend = jax.default_backend()
     tiny = args.tiny or (backend == "cpu" and not args.full)
     seeds, sweep = (TINY_SEEDS, TINY_SWEEP) if tiny else (SEEDS, SWEEP)

@@ -171,10 +171,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from parity.engine import devices
+    from parity.engine import machine
 
-    devices.configure_cpu_workers()
-    devices.enable_compilation_cache()
+    machine.configure_cpu_workers()
+    machine.enable_compilation_cache()
     return measure(args.variant, args.tiny, args.repeats)
 
 

@@ -23,9 +23,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from parity.engine import devices  # noqa: E402
+from parity.engine import machine  # noqa: E402
 
-devices.configure_cpu_workers()  # as the CLI does, before jax is imported
+machine.configure_cpu_workers()  # as the CLI does, before jax is imported
 
 import jax  # noqa: E402
 

@@ -11,9 +11,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the top-level cli.py
 
-from parity.engine import devices  # noqa: E402
+from parity.engine import machine  # noqa: E402
 
-devices.configure_cpu_workers()  # the tests run the engine as the CLI does: seeds sharded over cores
+machine.configure_cpu_workers()  # the tests run the engine as the CLI does: seeds sharded over cores
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -25,7 +25,7 @@ def compilation_cache(tmp_path_factory):
     """
     cache = tmp_path_factory.getbasetemp() / "jax-cache"
     os.environ["PARITY_CACHE_DIR"] = str(cache)
-    devices.enable_compilation_cache()
+    machine.enable_compilation_cache()
     return cache
 
 

@@ -13,8 +13,8 @@ TRANSFORMER = flags("--model", "transformer", dim=8, heads=2, layers=1, lr=0.01)
 @pytest.fixture(scope="module")
 def transformer_teacher(tmp_path_factory):
     """A tiny transformer trained with checkpoints (two logits, as Panigrahi et al.'s code reads its last position)."""
-    from parity.config import from_mapping
     from parity.runs.runner import run_train
+    from parity.validate import from_mapping
 
     options = {"d": 8, "k": 2, "seeds": 2, "test_size": 256, "eval_every": 100, "model": "transformer", "dim": 8, "heads": 2, "layers": 1}
     cfg = from_mapping({**options, "lr": 0.01, "loss": "ce", "steps": 300, "save_every": 100, "early_stop": False})

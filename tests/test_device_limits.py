@@ -11,7 +11,7 @@ import pytest
 
 from parity import device_memory, memory
 from parity.config import TrainConfig
-from parity.engine import devices, evaluate
+from parity.engine import evaluate, machine
 from parity.errors import ConfigError
 from parity.eval_chunks import MAX_CHUNK, eval_chunk
 
@@ -51,7 +51,7 @@ def test_the_accelerators_memory_adds_up_over_devices_and_the_smallest_counts():
 
 
 def test_the_cli_checks_the_accelerator_before_any_work(run_cli, monkeypatch, tmp_path):
-    monkeypatch.setattr(devices, "gpu_present", lambda environ=None: True)
+    monkeypatch.setattr(machine, "gpu_present", lambda environ=None: True)
     monkeypatch.setattr(jax, "local_devices", lambda: [StandIn(limit=1 * GiB)])
     r = run_cli("train", "--width", "100000", "--d", "200", "--seeds", "8", "--out", "big")
     assert r.code == 2 and r.err.startswith("error: --d 200 x --width 100000 x --seeds 8: the run needs about")
@@ -85,18 +85,18 @@ def test_chunked_evaluation_counts_every_sample_once_whatever_the_chunk():
 
 
 def test_a_local_sweep_starts_one_worker_per_accelerator_and_pins_each(monkeypatch):
-    monkeypatch.setattr(devices, "gpu_present", lambda environ=None: True)
+    monkeypatch.setattr(machine, "gpu_present", lambda environ=None: True)
     one_gpu = {"CUDA_VISIBLE_DEVICES": "3"}
-    assert devices.accelerator_count(one_gpu) == 1
-    assert devices.local_workers(None, 40, one_gpu) == 1  # not one per core: 16 processes would share one GPU
-    assert devices.local_workers(4, 40, one_gpu) == 4  # --workers wins
+    assert machine.accelerator_count(one_gpu) == 1
+    assert machine.local_workers(None, 40, one_gpu) == 1  # not one per core: 16 processes would share one GPU
+    assert machine.local_workers(4, 40, one_gpu) == 4  # --workers wins
     four = {"CUDA_VISIBLE_DEVICES": "0,1,2,3"}
-    assert devices.local_workers(None, 40, four) == 4 and devices.local_workers(None, 2, four) == 2
-    assert [devices.worker_environ(slot, four)["CUDA_VISIBLE_DEVICES"] for slot in range(5)] == ["0", "1", "2", "3", "0"]
-    assert devices.worker_environ(0, one_gpu) == {"CUDA_VISIBLE_DEVICES": "3"}
-    monkeypatch.setattr(devices, "gpu_present", lambda environ=None: False)
-    assert devices.accelerator_count(four) == 0 and devices.worker_environ(0, four) == {}
-    assert devices.local_workers(None, 40, {}) == min(devices.cores(), 40)
+    assert machine.local_workers(None, 40, four) == 4 and machine.local_workers(None, 2, four) == 2
+    assert [machine.worker_environ(slot, four)["CUDA_VISIBLE_DEVICES"] for slot in range(5)] == ["0", "1", "2", "3", "0"]
+    assert machine.worker_environ(0, one_gpu) == {"CUDA_VISIBLE_DEVICES": "3"}
+    monkeypatch.setattr(machine, "gpu_present", lambda environ=None: False)
+    assert machine.accelerator_count(four) == 0 and machine.worker_environ(0, four) == {}
+    assert machine.local_workers(None, 40, {}) == min(machine.cores(), 40)
 
 
 def test_matrix_products_are_float32_explicitly_and_config_json_says_so(run_cli, tmp_path):
@@ -106,6 +106,6 @@ def test_matrix_products_are_float32_explicitly_and_config_json_says_so(run_cli,
     assert r.code == 0, r.err
     machine = json.loads((tmp_path / "run" / "config.json").read_text())["machine"]
     assert machine["backend"] == "cpu" and machine["matmul_precision"] == "float32"
-    assert jax.config.jax_default_matmul_precision == devices.MATMUL_PRECISION == "float32"
+    assert jax.config.jax_default_matmul_precision == machine.MATMUL_PRECISION == "float32"
     lowered = jax.jit(lambda a, b: a @ b).lower(jnp.ones((2, 2)), jnp.ones((2, 2))).as_text()
     assert "HIGHEST" in lowered.upper()  # the product asks XLA for full float32, not TF32

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from parity.config import TrainConfig
-from parity.engine import devices
+from parity.engine import devices, machine
 from parity.shell import doctor, render
 
 
@@ -99,24 +99,24 @@ def test_the_cache_rule_groups_seeds_on_a_cpu_and_a_gpu_runs_them_all_in_one_gro
 
 
 def test_on_a_gpu_the_cpu_device_flags_are_left_out(monkeypatch):
-    monkeypatch.setattr(devices, "gpu_present", lambda environ: True)
+    monkeypatch.setattr(machine, "gpu_present", lambda environ: True)
     environ = {"XLA_FLAGS": "--xla_gpu_autotune_level=2"}
-    devices.configure_cpu_workers(environ, n_devices=4)
+    machine.configure_cpu_workers(environ, n_devices=4)
     assert environ == {"XLA_FLAGS": "--xla_gpu_autotune_level=2"}
-    monkeypatch.setattr(devices, "gpu_present", lambda environ: False)
-    devices.configure_cpu_workers(environ, n_devices=4)
-    assert environ["XLA_FLAGS"].split() == ["--xla_gpu_autotune_level=2", f"{devices.DEVICE_COUNT}=4", *devices.CPU_FLAGS]
+    monkeypatch.setattr(machine, "gpu_present", lambda environ: False)
+    machine.configure_cpu_workers(environ, n_devices=4)
+    assert environ["XLA_FLAGS"].split() == ["--xla_gpu_autotune_level=2", f"{machine.DEVICE_COUNT}=4", *machine.CPU_FLAGS]
 
 
 def test_a_task_share_of_cores_replaces_an_inherited_device_count():
-    environ = {"XLA_FLAGS": f"{devices.DEVICE_COUNT}=64 --xla_cpu_multi_thread_eigen=false"}  # the login node's, passed on by sbatch
-    devices.configure_cpu_workers(environ, n_devices=1)
-    assert f"{devices.DEVICE_COUNT}=1" in environ["XLA_FLAGS"] and "=64" not in environ["XLA_FLAGS"]
+    environ = {"XLA_FLAGS": f"{machine.DEVICE_COUNT}=64 --xla_cpu_multi_thread_eigen=false"}  # the login node's, passed on by sbatch
+    machine.configure_cpu_workers(environ, n_devices=1)
+    assert f"{machine.DEVICE_COUNT}=1" in environ["XLA_FLAGS"] and "=64" not in environ["XLA_FLAGS"]
 
 
 def test_gpu_present_needs_a_cuda_plugin_and_respects_jax_platforms():
-    assert devices.gpu_present({"JAX_PLATFORMS": "cpu"}) is False
-    assert devices.gpu_present({}) is False  # no jax[cuda12] here
+    assert machine.gpu_present({"JAX_PLATFORMS": "cpu"}) is False
+    assert machine.gpu_present({}) is False  # no jax[cuda12] here
 
 
 class FakeDevice:
@@ -141,7 +141,7 @@ def test_doctor_shows_each_accelerator_with_its_memory_and_the_xla_settings(run_
     r = run_cli("doctor", "--json")
     report = json.loads(r.out)
     assert report["backend"] == "cpu" and report["accelerators"] == [] and report["xla_env"]["XLA_PYTHON_CLIENT_MEM_FRACTION"] == "0.5"
-    assert report["extras"]["cuda"] is False and devices.DEVICE_COUNT in report["xla_flags"]
+    assert report["extras"]["cuda"] is False and machine.DEVICE_COUNT in report["xla_flags"]
     render.print_doctor({**report, "backend": "gpu", "accelerators": found}, as_json=False)
     out = capsys.readouterr().out
     assert "accelerator cuda:0" in out and "NVIDIA H200, 140.0 GiB (0.5 GiB in use)" in out and "memory not reported" in out

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from parity import model_spec
-from parity.config import ConfigError, TrainConfig, from_mapping
+from parity.config import FIELDS, ConfigError, TrainConfig
 from parity.engine import evaluate
-from parity.engine.model import build_model, first_layer, second_layer
+from parity.engine.model import build_model, first_layer, progress_params, second_layer
 from parity.engine.optim import _is_out_layer, build_optimizer
+from parity.validate import from_mapping
 
 TINY_T = TrainConfig(d=8, k=2, model="transformer", dim=8, heads=2, layers=1)
 
@@ -63,8 +64,6 @@ def test_the_lr_multiplier_of_the_transformer_scales_its_head_only():
 def test_every_model_gets_the_measures_it_defines_and_only_those(cfg):
     params = init(cfg)
     moved = jax.tree.map(lambda a: a + 0.5, params)
-    from parity.engine.model import progress_params
-
     row = evaluate.hidden_progress(cfg, moved, progress_params(cfg, params), jnp.array([0, 3]))
     assert float(row["w_change_inf"]) == pytest.approx(0.5)
     norm = np.sqrt(sum(float(jnp.sum(a**2)) for a in jax.tree.leaves(moved)))
@@ -107,7 +106,5 @@ def test_memory_sizes_follow_the_model():
 
 
 def test_a_saved_transformer_config_reads_back_as_itself():
-    from parity.config import FIELDS
-
     assert model_spec.SPARSITY_DEFAULT == FIELDS["init_sparsity"].default
     assert from_mapping(TINY_T.to_dict()) == TINY_T  # every field, the default --init-sparsity too

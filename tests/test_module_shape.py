@@ -47,3 +47,45 @@ def test_the_counter_sees_a_function_level_import(tmp_path):
     (tmp_path / "parity" / "m.py").write_text("import os\n\n\ndef f():\n    import json  # deferred: a reason\n    return json, os\n")
     (tmp_path / "cli.py").write_text("")
     assert [(path.name, line) for path, line, _ in deferred_imports(tmp_path)] == [("m.py", 5)]
+
+
+PROJECT = ("parity", "barak", "liu", "panigrahi", "benchmarks")  # the packages of parity/, experiments/ and benchmarks/
+MAX_RENAMED = 2
+
+
+def renamed_modules(root: Path = ROOT) -> list[str]:
+    """Every import that gives a project module another name (`import parity.x as y`, `from parity import x as y`
+    where x is a module, not a function): file:line and the two names."""
+    found = []
+    for path in [
+        *modules(root),
+        *sorted((root / "tests").glob("*.py")),
+        *sorted((root / "experiments").rglob("*.py")),
+        *sorted((root / "benchmarks").glob("*.py")),
+    ]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                pairs = [(a.name, a.asname) for a in node.names if a.name.split(".")[0] in PROJECT]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in PROJECT:
+                pairs = [(f"{node.module}.{a.name}", a.asname) for a in node.names if _is_module(root, f"{node.module}.{a.name}")]
+            else:
+                continue
+            found += [f"{path.relative_to(root)}:{node.lineno}: {name} as {alias}" for name, alias in pairs if alias and alias != name.split(".")[-1]]
+    return found
+
+
+def _is_module(root: Path, dotted: str) -> bool:
+    parts = dotted.split(".")
+    bases = [root, root / "experiments"]
+    return any((base.joinpath(*parts).with_suffix(".py")).is_file() or (base.joinpath(*parts) / "__init__.py").is_file() for base in bases)
+
+
+def test_project_modules_are_imported_by_their_own_names():
+    assert len(renamed_modules()) <= MAX_RENAMED, "\n".join(renamed_modules())
+
+
+def test_the_rename_counter_sees_a_renamed_module(tmp_path):
+    (tmp_path / "parity" / "runs").mkdir(parents=True)
+    (tmp_path / "parity" / "runs" / "files.py").write_text("X = 1\n")
+    (tmp_path / "cli.py").write_text("from parity.runs import files as io\nfrom parity.runs.files import X as Y\n")
+    assert renamed_modules(tmp_path) == ["cli.py:1: parity.runs.files as io"]

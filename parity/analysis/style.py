@@ -154,13 +154,11 @@ def number(value: float) -> str:
 
 def plain_numbers(ax, axis: str = "y", minor_labels: bool = True) -> None:
     """Tick labels as plain numbers; on a log axis also some minor ticks, so that a short range is still labelled."""
-    import matplotlib.ticker as ticker  # deferred: matplotlib only where a figure is drawn
-
     target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_formatter(ticker.FuncFormatter(lambda v, _: number(v)))
+    target.set_major_formatter(lambda v, _: number(v))  # a function is wrapped in a FuncFormatter
     if target.get_scale() == "log":
         limits = ax.get_ylim if axis == "y" else ax.get_xlim
-        minor = ticker.FuncFormatter(lambda v, _: _minor_label(v, limits())) if minor_labels else ticker.NullFormatter()
+        minor = (lambda v, _: _minor_label(v, limits())) if minor_labels else (lambda v, _: "")
         target.set_minor_formatter(minor)
         ax.tick_params(axis=axis, which="minor", labelsize=8)
 

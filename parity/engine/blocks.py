@@ -15,7 +15,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from parity import data_plan as schedule
+from parity import data_plan
 from parity.config import TrainConfig
 from parity.engine import pool, task
 from parity.engine.data import RANDOM_LABELS_TAG, pool_indices
@@ -71,11 +71,11 @@ def _concat(parts: list[Draw]) -> Draw:
 
 def draw(cfg: TrainConfig, key_data: jax.Array, steps_T: jax.Array, store, v: Values) -> Draw:
     """Every sample of steps steps_T of one seed: the main stream's (its phase's) then the repeat stream's."""
-    r = schedule.repeat_per_batch(cfg)
+    r = data_plan.repeat_per_batch(cfg)
     main = cfg.batch_size - r
     parts = []
     if main > 0:
-        phases = schedule.phases_of(cfg)
+        phases = data_plan.phases_of(cfg)
         by_phase = [
             fresh(cfg, key_data, steps_T, main, v) if p.size is None else stored(cfg, key_data, store, i, p.size, steps_T - p.start, main, v)
             for i, p in enumerate(phases)
@@ -86,7 +86,7 @@ def draw(cfg: TrainConfig, key_data: jax.Array, steps_T: jax.Array, store, v: Va
             main_draw = _select(which_T, i, main_draw, d)
         parts.append(main_draw)
     if r > 0:
-        parts.append(stored(cfg, key_data, store, schedule.REPEAT_STREAM, cfg.repeat_size, steps_T, r, v))
+        parts.append(stored(cfg, key_data, store, data_plan.REPEAT_STREAM, cfg.repeat_size, steps_T, r, v))
     return _concat(parts)
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import jax
 from jax.experimental import serialize_executable
 
-from parity.engine import devices
+from parity.engine import machine
 
 SOURCE_ROOT = Path(__file__).resolve().parent.parent  # the parity package
 LIBRARIES = ("jax", "jaxlib", "flax", "optax")
@@ -89,7 +89,7 @@ def program_key(name: str, statics: dict, args) -> str:
 
 
 def directory() -> Path:
-    return devices.cache_dir() / "executables"
+    return machine.cache_dir() / "executables"
 
 
 def enabled() -> bool:

@@ -7,6 +7,7 @@ import numpy as np
 from parity import data_plan
 from parity.config import TrainConfig
 from parity.engine import data
+from parity.engine.evaluate import PROGRESS_MEASURES
 from parity.engine.loop import RunResult
 from parity.stats import median_reached
 
@@ -47,8 +48,6 @@ def metrics_columns(cfg: TrainConfig, history: list[dict[str, np.ndarray]]) -> d
     }
     if not history:
         return columns
-    from parity.engine.evaluate import PROGRESS_MEASURES
-
     names = set(history[0]) | set(PROGRESS_MEASURES)  # a measure the model does not define: an empty (null) column
     keys = [k for k in METRIC_ORDER if k in names] + sorted(names - set(METRIC_ORDER))
     for key in keys:

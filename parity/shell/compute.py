@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from parity.config import TrainConfig
-from parity.engine import devices
+from parity.engine import machine
 from parity.errors import Interrupted
 from parity.runs import auto_notes, files, outdir, parquet, probe
 from parity.runs.runner import run_train
@@ -26,7 +26,7 @@ def train(cfg: TrainConfig, out: Path, overwrite: bool, json: bool, teacher=None
     def resuming(step: int) -> None:
         print(signals.resuming_line(step, cfg.steps), file=sys.stderr)
 
-    devices.enable_compilation_cache()
+    machine.enable_compilation_cache()
     with signals.stop_on_signals() as stop, outdir.exclusive(out):
         if outdir.check_run_dir(out, overwrite, cfg.run_hash):  # again, now that no other process can change it
             return render.already_finished(out, as_json=json)  # the same command on a finished run: done, its summary again
@@ -64,7 +64,7 @@ def probe_checkpoints(run: Path, samples: int) -> None:
     for step in saved.steps:  # a damaged checkpoint is bad input: named before anything (the lock file) is written
         saved.verify(step)
     files.check_out_file(saved.run / files.PROBE, f"{run}:")  # e.g. "runs/t: runs/t/probe.parquet: is a directory"
-    devices.enable_compilation_cache()
+    machine.enable_compilation_cache()
     with outdir.exclusive(saved.run, flag=""):  # the run is not being trained (or probed) by another process meanwhile
         with render.CountBar(f"probe {run}", len(saved.steps), "checkpoints") as bar:
             columns = probe.probe_run(saved, samples, on_progress=bar.update)

@@ -7,7 +7,7 @@ import os
 
 import jax
 
-from parity.engine import devices
+from parity.engine import machine
 from parity.runs import provenance
 from parity.shell import render
 
@@ -17,13 +17,13 @@ XLA_ENV = ("JAX_PLATFORMS", "CUDA_VISIBLE_DEVICES", "XLA_PYTHON_CLIENT_PREALLOCA
 
 
 def report() -> dict:
-    cache = devices.cache_dir()
+    cache = machine.cache_dir()
     return {
         "versions": provenance.versions(),
         "git_commit": provenance.git_commit(),
         "backend": jax.default_backend(),
         "devices": [str(d) for d in jax.devices()],
-        "cores": devices.cores(),
+        "cores": machine.cores(),
         "accelerators": accelerators(jax.devices()),
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
         "xla_env": {name: os.environ[name] for name in XLA_ENV if name in os.environ},

@@ -15,7 +15,7 @@ import typer
 
 from parity import memory, toml_files
 from parity.config import FIELDS, ConfigError, TrainConfig, flag_of
-from parity.engine import devices
+from parity.engine import machine
 from parity.numbers import parse_float, parse_int
 from parity.runs import outdir
 from parity.sweeps.values import SEMICOLON_LISTS
@@ -168,4 +168,4 @@ def check_memory(cfg: TrainConfig, teacher=None, where: str = "", accelerators: 
         limit, name = left, "address space left under this process's limit (ulimit -v)"
     memory.check(cfg, limit, teacher_cfg, n, where, name)
     if accelerators:
-        devices.check_accelerator_memory(cfg, teacher_cfg, n, where)
+        machine.check_accelerator_memory(cfg, teacher_cfg, n, where)

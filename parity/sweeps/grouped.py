@@ -21,13 +21,12 @@ from typing import Callable
 import jax
 import numpy as np
 
-from parity.engine import devices
-from parity.engine import values as vals
+from parity.engine import devices, machine
 from parity.engine.loop import Checkpoint, RunResult, run_is_over, segment_ends
 from parity.engine.segment import Engine
+from parity.engine.values import per_seed, stack, structure_key
 from parity.errors import Interrupted
-from parity.runs import files as io
-from parity.runs import resume
+from parity.runs import files, outdir, parquet, resume
 from parity.runs.hooks import run_hooks
 from parity.runs.runner import FLUSH_SECONDS, config_record, run_train
 from parity.runs.summary import metrics_columns, summarize
@@ -45,7 +44,7 @@ def run_group(points: list[Point], on_segment: Callable | None = None, should_st
         for point in points:
             if not held.enter_context(locked(point.out, False)):
                 outcome[point.index] = ("busy", None)
-            elif io.is_finished(point.out):  # finished by someone else meanwhile
+            elif files.is_finished(point.out):  # finished by someone else meanwhile
                 outcome[point.index] = ("finished", None)
             else:
                 mine.append(point)
@@ -60,34 +59,34 @@ def run_group(points: list[Point], on_segment: Callable | None = None, should_st
 
 
 def _saved_step(point: Point) -> int | None:
-    same_run = point.out.is_dir() and io.run_id(point.out) == point.cfg.run_hash
+    same_run = point.out.is_dir() and files.run_id(point.out) == point.cfg.run_hash
     return resume.saved_step(point.out) if same_run else None
 
 
 def _alone(point: Point, on_segment, should_stop) -> dict:
-    devices.check_accelerator_memory(point.cfg, where=f"{point.label}: ")
+    machine.check_accelerator_memory(point.cfg, where=f"{point.label}: ")
     report = (lambda r: on_segment(point, r.step, r.steps_total, int(r.reached.sum()), int(r.diverged.sum()))) if on_segment else None
     return run_train(point.cfg, point.out, on_segment=report, should_stop=should_stop)
 
 
 def program_id(points: list[Point]) -> str:
     """A name for the group's program: its structure and seed count (the bench counts compiles by it)."""
-    return hashlib.sha256(repr((vals.structure_key(points[0].cfg), len(points) * points[0].cfg.seeds)).encode()).hexdigest()[:16]
+    return hashlib.sha256(repr((structure_key(points[0].cfg), len(points) * points[0].cfg.seeds)).encode()).hexdigest()[:16]
 
 
 def train_group(points: list[Point], on_segment=None, should_stop=None) -> list[dict]:
     """Train the points as one program; returns their summaries in order (see the module's docstring)."""
     first = points[0].cfg
-    if any(vals.structure_key(p.cfg) != vals.structure_key(first) for p in points):
+    if any(structure_key(p.cfg) != structure_key(first) for p in points):
         raise ValueError("a group's points must share the engine's structure key")  # sweeps.groups.group_key is stricter
     tic = time.perf_counter()
     n, s = len(points), first.seeds
     group_cfg = dataclasses.replace(first, seeds=n * s)
-    devices.check_accelerator_memory(group_cfg, where=f"{points[0].label} and {n - 1} more point(s) grouped: ")
+    machine.check_accelerator_memory(group_cfg, where=f"{points[0].label} and {n - 1} more point(s) grouped: ")
     engine = Engine(group_cfg, group_size=_seed_group(first, n * s))
     by_seed = devices.seed_sharding(n * s)[0]
     problem = engine.problem(first)  # one task for the group (group_key); chunked by a point's seeds, as when alone
-    values = jax.device_put(vals.stack([vals.per_seed(p.cfg) for p in points]), by_seed)
+    values = jax.device_put(stack([per_seed(p.cfg) for p in points]), by_seed)
     stores = engine.stores(group_cfg)
     state = engine.init([seed for p in points for seed in p.cfg.seed_values])
     template = jax.device_get(state)
@@ -148,16 +147,14 @@ def _seed_group(cfg, total: int) -> int | None:
 
 def _prepare(point: Point, engine: Engine, template, group: dict) -> Checkpoint | None:
     """What run_train does before its first segment: a fresh run's files, or the resume point of an unfinished one."""
-    hooks = run_hooks(point.cfg, point.out, engine)
+    hooks = run_hooks(point.cfg, point.out)
     start = resume.load(point.out, template, point.cfg.steps) if _saved_step(point) is not None else None
     point.out.mkdir(parents=True, exist_ok=True)
-    (point.out / io.SUMMARY).unlink(missing_ok=True)
-    io.remove_stale_temps(point.out)
+    (point.out / files.SUMMARY).unlink(missing_ok=True)
+    files.remove_stale_temps(point.out)
     if start is None:
-        from parity.runs import outdir
-
         outdir.clear_run(point.out)
-        io.write_json(point.out / io.CONFIG, config_record(point.cfg, extra={"group": group}))
+        files.write_json(point.out / files.CONFIG, {**config_record(point.cfg), **hooks.record, "group": group})
         hooks.start()
     else:
         hooks.resume(start.step)
@@ -174,7 +171,7 @@ def _outcome(host, last_row: dict, i: int, s: int):
 
 
 def _save_point(point: Point, checkpoint: Checkpoint) -> None:
-    io.write_table(point.out / io.METRICS, metrics_columns(RunResult(point.cfg, None, None, checkpoint.history, 0, 0.0, 0.0, 0.0)))
+    parquet.write_table(point.out / files.METRICS, metrics_columns(point.cfg, checkpoint.history))
     resume.save(point.out, checkpoint)
 
 
@@ -184,12 +181,12 @@ def _finish(point: Point, state, history: list, steps_done: int, tic: float, eng
         point.cfg, np.asarray(problem.support), state, history, steps_done, time.perf_counter() - tic, engine.compile_seconds, train_seconds
     )
     summary = summarize(result)
-    io.write_table(point.out / io.METRICS, metrics_columns(result))
-    io.write_json(point.out / io.SUMMARY, summary)
+    parquet.write_table(point.out / files.METRICS, metrics_columns(point.cfg, history))
+    files.write_json(point.out / files.SUMMARY, summary)
     resume.discard(point.out)
     return summary
 
 
 def group_of(path: Path) -> dict | None:
     """The group a finished run ran in (config.json's "group"), or None for a run alone."""
-    return io.read_json(Path(path) / io.CONFIG).get("group")
+    return files.read_json(Path(path) / files.CONFIG).get("group")

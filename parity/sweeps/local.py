@@ -18,7 +18,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable
 
-from parity.engine import devices
+from parity.engine import machine
 from parity.errors import Interrupted
 from parity.sweeps.groups import partition
 from parity.sweeps.points import Point, run_point
@@ -35,12 +35,12 @@ def _init_worker(events, stop, xla_flags: str, slots) -> None:
     _die_with_parent()
     if xla_flags:
         os.environ["XLA_FLAGS"] = xla_flags
-    os.environ.update(devices.worker_environ(slots.get()))  # each worker takes its own slot: one accelerator each
+    os.environ.update(machine.worker_environ(slots.get()))  # each worker takes its own slot: one accelerator each
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # workers sharing a GPU must not each take 75%
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it sets the stop event
     signal.signal(signal.SIGTERM, _on_sigterm)
     _events, _stop = events, stop
-    devices.enable_compilation_cache()
+    machine.enable_compilation_cache()
     atexit.register(gc.freeze)  # as in cli.py: the worker's exit skips full collections over JAX's objects
 
 
@@ -77,7 +77,7 @@ def _local_task(point: Point, block: bool) -> tuple[str, dict | None]:
 
 def _group_task(group: list[Point]) -> list[tuple[int, str, dict | None]]:
     """Points that share a program, run as one (parity/sweeps/grouped.py); a busy point comes back to be waited on alone."""
-    from parity.sweeps.grouped import run_group
+    from parity.sweeps.grouped import run_group  # deferred: JAX, only in a worker (its XLA flags are set by then)
 
     if _should_stop():
         return [(p.index, "stopped", None) for p in group]
@@ -108,15 +108,15 @@ def run_local(todo: list[Point], workers: int, progress, single_thread: bool = T
     stop at their next segment boundary with a resume point (a run of the same sweep resumes them).
     """
     # each worker gets its share of the cores as single-threaded devices (1 each when workers = cores); on a GPU, none
-    cpu_only = single_thread and not devices.accelerator_count()
-    xla_flags = devices.worker_process_flags(workers, os.environ.get("XLA_FLAGS", "")) if cpu_only else ""
+    cpu_only = single_thread and not machine.accelerator_count()
+    xla_flags = machine.worker_process_flags(workers, os.environ.get("XLA_FLAGS", "")) if cpu_only else ""
     ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: XLA flags take effect, no forked JAX state
     events, stop, slots = ctx.Queue(), ctx.Event(), ctx.Queue()
     for slot in range(workers):
         slots.put(slot)
     errors: list[str] = []
     by_index = {p.index: p for p in todo}
-    groups = partition(todo, workers, accelerator=devices.accelerator_count() > 0)  # points x seeds as one program
+    groups = partition(todo, workers, accelerator=machine.accelerator_count() > 0)  # points x seeds as one program
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(events, stop, xla_flags, slots)) as pool:
         futures = {_submit(pool, g): g for g in groups}
         try:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from parity.config import TrainConfig
-from parity.engine import devices
+from parity.engine import machine
 from parity.errors import ConfigError
 from parity.runs import files, outdir
 from parity.runs.outdir import locked
@@ -115,5 +115,5 @@ def run_point(
             return "busy", None
         if files.is_finished(point.out):  # finished by someone else while we waited
             return "finished", None
-        devices.check_accelerator_memory(point.cfg, where=f"{point.label}: ")  # this worker's accelerator, before the run writes anything
+        machine.check_accelerator_memory(point.cfg, where=f"{point.label}: ")  # this worker's accelerator, before the run writes anything
         return "ran", runner(point.command)(point.cfg, point.out, on_segment=on_segment, should_stop=should_stop)

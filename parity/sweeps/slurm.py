@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
 
-from parity.engine import devices
-from parity.errors import ConfigError, Interrupted
+from parity.engine import machine
+from parity.errors import ConfigError
 from parity.runs import files
-from parity.sweeps import results
 from parity.sweeps.groups import partition
-from parity.sweeps.points import Point, run_point
+from parity.sweeps.points import Point
 
 TERMINATED = 128 + signal.SIGTERM  # a task's exit status after SIGTERM, as a shell reports it
 
@@ -100,29 +99,9 @@ def run_slice(root: str, chunk: list[Point]) -> dict[str, int]:
     stop.install()
     try:
         _configure_devices()
-        devices.enable_compilation_cache()
-        import jax  # deferred: only in the array task, after _configure_devices set XLA's flags
+        from parity.sweeps import task  # deferred: JAX, only in the array task, after _configure_devices set XLA's flags
 
-        from parity.sweeps.grouped import run_group
-
-        _say(f"{len(chunk)} point(s) on {len(jax.local_devices())} {jax.default_backend()} device(s)")
-        counts: dict[str, int] = {}
-        for group in partition(chunk, 1, accelerator=jax.default_backend() != "cpu"):
-            if stop():
-                _say(f"{signal.Signals(stop.signum).name}: stopping before {group[0].label}")
-                stop.leave()
-            for point in group:  # a group: points that share a program run as one
-                _say(_starting(point))
-            try:
-                outcomes = run_group(group, should_stop=stop) if len(group) > 1 else [(group[0], *run_point(group[0], should_stop=stop))]
-            except Interrupted as interrupted:
-                _say(f"{group[0].label}: {interrupted} ({signal.Signals(stop.signum).name}); resume point saved")
-                stop.leave()
-            for point, status, _ in outcomes:
-                _say(f"{point.label}: {status}")
-                counts[status] = counts.get(status, 0) + 1
-        results.rebuild(Path(root))
-        return counts
+        return task.run(Path(root), chunk, stop)
     finally:
         stop.restore()
 
@@ -142,20 +121,7 @@ class SliceTask:
 def _configure_devices() -> None:
     """Before JAX loads in the task: one single-threaded device per CPU that SLURM allotted (not per core of the node)."""
     allotted = os.environ.get("SLURM_CPUS_PER_TASK") or os.environ.get("SLURM_CPUS_ON_NODE") or ""
-    devices.configure_cpu_workers(n_devices=min(int(allotted), devices.cores()) if allotted.isdigit() else devices.cores())
-
-
-def _starting(point: Point) -> str:
-    from parity.runs.resume import saved_step  # deferred: JAX (flax), only in the array task
-
-    step = saved_step(point.out)
-    return f"{point.label}: resuming from step {step} (of {point.cfg.steps})" if step else f"{point.label}: starting"
-
-
-def _say(line: str) -> None:
-    """A line in the task's log (slurm/<job>_<task>/..._log.out), with the restart count after a requeue."""
-    restarts = os.environ.get("SLURM_RESTART_COUNT")
-    print(f"parity: {line}" + (f" [restart {restarts}]" if restarts else ""), flush=True)
+    machine.configure_cpu_workers(n_devices=min(int(allotted), machine.cores()) if allotted.isdigit() else machine.cores())
 
 
 def _import_submitit():

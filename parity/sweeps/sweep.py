@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-from parity.engine import devices
+from parity.engine import machine
 from parity.runs import outdir
 from parity.sweeps import results
 from parity.sweeps.grid import Sweep
@@ -55,9 +55,9 @@ def run_sweep(
             if not todo:
                 errors = []
             elif slurm is None:
-                n = devices.local_workers(workers, len(todo))  # one per accelerator on a GPU machine, else one per core
+                n = machine.local_workers(workers, len(todo))  # one per accelerator on a GPU machine, else one per core
                 # fewer workers than cores: let XLA thread within each
-                errors = run_local(todo, n, progress, single_thread=(workers or devices.cores()) >= devices.cores(), should_stop=should_stop)
+                errors = run_local(todo, n, progress, single_thread=(workers or machine.cores()) >= machine.cores(), should_stop=should_stop)
             else:
                 errors = wait_for(jobs, todo, progress, should_stop=should_stop) if slurm.wait else []
     finally:
