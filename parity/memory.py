@@ -58,12 +58,13 @@ def estimate(cfg: TrainConfig, teacher: TrainConfig | None = None, teacher_check
     every = min(cfg.eval_every, cfg.probe_every or cfg.eval_every)  # each segment end is a metrics row
     rows = cfg.steps // every + 1
     metrics = 3 * rows * cfg.seeds * METRIC_COLUMNS * 8
+    size = f"--width {cfg.width}" if cfg.model == "mlp" else f"--dim {cfg.dim} x --layers {cfg.layers}"  # what the model's size grows with
     parts = [
         Part("pool", f"{pool_flag} x {pool_copies} seed(s) at --d {cfg.d}", pool),
         Part("test set", f"--test-size {cfg.test_size} at --d {cfg.d}", test),
-        Part("parameters", f"--d {cfg.d} x --width {cfg.width} x --seeds {cfg.seeds}", state),
-        Part("batches", f"--batch-size {cfg.batch_size} x --seeds {cfg.seeds} at --d {cfg.d}", batch * WORD * cfg.seeds),
-        Part("evaluation", f"--width {cfg.width} x --seeds {cfg.seeds}", chunk * WORD * cfg.seeds),
+        Part("parameters", f"--d {cfg.d} x {size} x --seeds {cfg.seeds}", state),
+        Part("batches", f"--batch-size {cfg.batch_size} x {size} x --seeds {cfg.seeds} at --d {cfg.d}", batch * WORD * cfg.seeds),
+        Part("evaluation", f"{size} x --seeds {cfg.seeds}", chunk * WORD * cfg.seeds),
         Part("metrics", f"--steps {cfg.steps} / --eval-every {every} = {rows:,} evaluations x --seeds {cfg.seeds}", metrics),
     ]
     if teacher is not None and teacher_checkpoints > 0:

@@ -245,7 +245,7 @@ CATALOG = [
         toml('support = [1, "a"]\n'),
     ),
     bad("config float where integer", "train --config {file}", "line 1: --steps 1.5: expected an integer", toml("steps = 1.5\n")),
-    bad("config section table", "train --config {file}", "line 1: unknown option 'model'", toml("[model]\nwidth = 3\n")),
+    bad("config section table", "train --config {file}", "line 1: unknown option 'training'", toml("[training]\nwidth = 3\n")),
     bad("config with a teacher for train", "train --config {file}", "teacher is an option of parity distill", toml('teacher = "runs/t"\n')),
     bad("config truncated TOML", "train --config {file}", "malformed TOML", toml("d = 20\nk = [3,\n")),
     # ----- parity train: output directories -----

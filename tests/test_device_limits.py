@@ -104,8 +104,8 @@ def test_matrix_products_are_float32_explicitly_and_config_json_says_so(run_cli,
         "train", "--d", "12", "--k", "2", "--width", "8", "--steps", "20", "--eval-every", "10", "--seeds", "2", "--test-size", "64", "--out", "run"
     )
     assert r.code == 0, r.err
-    machine = json.loads((tmp_path / "run" / "config.json").read_text())["machine"]
-    assert machine["backend"] == "cpu" and machine["matmul_precision"] == "float32"
+    recorded = json.loads((tmp_path / "run" / "config.json").read_text())["machine"]
+    assert recorded["backend"] == "cpu" and recorded["matmul_precision"] == "float32"
     assert jax.config.jax_default_matmul_precision == machine.MATMUL_PRECISION == "float32"
     lowered = jax.jit(lambda a, b: a @ b).lower(jnp.ones((2, 2)), jnp.ones((2, 2))).as_text()
     assert "HIGHEST" in lowered.upper()  # the product asks XLA for full float32, not TF32

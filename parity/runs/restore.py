@@ -73,6 +73,7 @@ def params(saved: SavedRun, step: int):
 
 def check_model(saved: SavedRun) -> None:
     """The saved parameters are those of the model config.json names, or a ConfigError (one line) saying what differs."""
+    saved.verify(saved.steps[-1])  # a damaged checkpoint is named as such, before orbax reads its metadata
     path = (saved.run / files.CHECKPOINTS / str(saved.steps[-1]) / ITEM).absolute()
     try:
         tree = quiet_orbax().StandardCheckpointer().metadata(path).item_metadata.tree
