@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 test-all: install
 	$(BIN)/pytest -q -m ''

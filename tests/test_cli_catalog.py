@@ -671,7 +671,11 @@ CATALOG += [
         "sweep train --d 10,300000000 --k 2 --out o",
         "train d=300000000 (",
     ),
-    bad("distill a student that cannot fit", "distill --teacher {teacher} --width 100000000", "--width 100000000 x --seeds 8: the run needs about"),
+    bad(
+        "distill a student that cannot fit",
+        "distill --teacher {teacher} --width 100000000",
+        "--batch-size 32 x --width 100000000 x --seeds 8 at --d 16: the run needs about",
+    ),
     bad("train infinite epochs", "train --data pool --epochs inf", "--epochs inf: must be a finite number"),
     # ----- damaged inputs found before any work -----
     bad(

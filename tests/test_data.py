@@ -182,6 +182,7 @@ def test_full_batch_mode_is_gradient_descent_on_the_whole_pool():
     np.testing.assert_allclose(Q["out"]["bias"], p["c"], rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.slow  # 17-24 s; the same seed and seed-i properties are also in test_loop.py at smaller sizes
 def test_runs_are_reproducible_and_seed_i_equals_its_single_run():
     cfg = dataclasses.replace(POOL, repeat_fraction=0.25, repeat_size=30, label_noise=0.1, random_labels_steps=10, phases="50:20,100", eval_every=20)
     engine = Engine(cfg)

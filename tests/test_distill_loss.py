@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+import pytest
 from distill_helpers import parity_teacher
 
 from parity.config import TrainConfig
@@ -55,6 +56,7 @@ def test_alpha_one_equals_training_on_labels():
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow  # 18-27 s: a science check, not a unit; make test-all runs it (make reproduce measures distillation at scale)
 def test_a_parity_teacher_with_a_degree_1_component_teaches_faster_than_labels():
     cfg = TrainConfig(d=40, k=3, width=32, loss="ce", seeds=3, steps=10_000, eval_every=250, test_size=1024)
     teacher, teacher_cfg = parity_teacher(cfg.d, draw_support(cfg), scale=2.0, hint=0.3)  # its argmax is the parity

@@ -81,6 +81,7 @@ def test_20_3_parity_reaches_99_percent_within_budget_on_most_seeds():
     assert np.all(final[[s is not None for s in result.steps_to_target]] >= 0.99)
 
 
+@pytest.mark.slow  # 6-11 s; make reproduce tests hidden progress against a control (barak-hidden-progress-*)
 def test_hidden_progress_grows_on_the_support_before_the_jump():
     cfg = TrainConfig(d=20, k=3, seeds=2, steps=4000, eval_every=250, early_stop=False)
     result = train(cfg)

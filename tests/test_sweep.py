@@ -259,6 +259,7 @@ def test_dry_run_prints_the_grid_and_what_is_finished_and_writes_nothing(run_cli
     assert tree_snapshot(tmp_path) == before and not (tmp_path / "new").exists()
 
 
+@pytest.mark.slow  # 7-16 s; --epochs sweeps are also covered by test_grid.py without training
 def test_an_epochs_sweep_runs_and_groups_by_epochs_alone(run_cli, cache, tmp_path, monkeypatch):
     monkeypatch.setenv("PARITY_CACHE_DIR", str(cache))
     pool = ["--data", "pool", "--pool-size", "256", "--batch-size", "32", "--epochs", "1,2"]
