@@ -219,3 +219,17 @@ def coerce(name: str, value: Any) -> Any:
     if isinstance(default, float):
         return parse_float(value, flag)
     return str(value)
+
+
+def switched_terms(cfg: TrainConfig) -> tuple:
+    """The terms of the training program that a config's values switch on or off (a weight decay of 0 adds no term):
+    two configs whose values differ only within these switches share one compiled program (engine/values.py, sweeps/groups.py)."""
+    return (
+        cfg.weight_decay > 0,
+        cfg.lr_out_mult != 1.0,
+        cfg.alpha > 0,
+        cfg.alpha < 1,
+        cfg.temperature == 0,
+        cfg.label_noise > 0,
+        cfg.random_labels_steps > 0,
+    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from parity import memory
 from parity.config import TrainConfig
-from parity.errors import ConfigError
 
 HOST_ONLY = ("metrics",)  # the history of every evaluation is kept on the host
 
@@ -37,12 +36,4 @@ def check(cfg: TrainConfig, devices, teacher: TrainConfig | None = None, teacher
         return
     limit, kind = found
     parts = [p for p in memory.estimate(cfg, teacher, teacher_checkpoints) if p.name not in HOST_ONLY]
-    total = sum(p.bytes for p in parts)
-    if total <= limit:
-        return
-    largest = max(parts, key=lambda p: p.bytes)
-    detail = ", ".join(f"{p.name} {memory.size(p.bytes)}" for p in sorted(parts, key=lambda p: -p.bytes))
-    raise ConfigError(
-        f"{where}{largest.options}: the run needs about {memory.size(total)} of accelerator memory ({detail}), "
-        f"more than the {memory.size(limit)} of this {kind} (memory_stats bytes_limit)"
-    )
+    memory.refuse_past(parts, limit, where, "accelerator memory", f"this {kind} (memory_stats bytes_limit)")

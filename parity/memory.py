@@ -97,14 +97,18 @@ def check(
     limit_name: str = "this machine",
 ) -> None:
     """Raise ConfigError naming the largest part's options when the estimate exceeds `limit_bytes`."""
-    parts = estimate(cfg, teacher, teacher_checkpoints)
+    refuse_past(estimate(cfg, teacher, teacher_checkpoints), limit_bytes, where, "memory", limit_name)
+
+
+def refuse_past(parts: list[Part], limit_bytes: int, where: str, what: str, limit_name: str) -> None:
+    """The one line of a run that cannot fit: the largest part's options, the total and every part, and the limit."""
     total = sum(p.bytes for p in parts)
     if total <= limit_bytes:
         return
     largest = max(parts, key=lambda p: p.bytes)
     detail = ", ".join(f"{p.name} {size(p.bytes)}" for p in sorted(parts, key=lambda p: -p.bytes))
     raise ConfigError(
-        f"{where}{largest.options}: the run needs about {size(total)} of memory ({detail}), more than the {size(limit_bytes)} of {limit_name}"
+        f"{where}{largest.options}: the run needs about {size(total)} of {what} ({detail}), more than the {size(limit_bytes)} of {limit_name}"
     )
 
 

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
-from parity.config import TrainConfig
+from parity.config import TrainConfig, switched_terms
 
 
 class Values(NamedTuple):
@@ -104,17 +104,7 @@ def structure_key(cfg: TrainConfig) -> tuple:
         neutral.update(steps=defaults["steps"], warmup_steps=defaults["warmup_steps"])
     elif cfg.schedule == "cosine":
         neutral.update(warmup_steps=defaults["warmup_steps"])
-    flags = (
-        cfg.weight_decay > 0,
-        cfg.lr_out_mult != 1.0,
-        cfg.alpha > 0,
-        cfg.alpha < 1,
-        cfg.temperature == 0,
-        cfg.label_noise > 0,
-        cfg.random_labels_steps > 0,
-        cfg.teacher is not None,
-        len(cfg.support) if cfg.support is not None else cfg.k,
-    )
+    flags = (*switched_terms(cfg), cfg.teacher is not None, len(cfg.support) if cfg.support is not None else cfg.k)
     return (dataclasses.replace(cfg, **neutral), flags)
 
 

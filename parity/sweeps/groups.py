@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from parity.config import TrainConfig
+from parity.config import TrainConfig, switched_terms
 from parity.eval_chunks import EVAL_BYTES, eval_chunk
 
 # Values of a config that are inputs of the compiled segment (parity/engine/values.py); 'seed' moves the seeds' keys.
@@ -26,16 +26,7 @@ def groupable(cfg: TrainConfig) -> bool:
 
 def group_key(cfg: TrainConfig) -> tuple:
     """Equal for configs that one program runs: the config with its values neutralised, and the terms the values switch on."""
-    flags = (
-        cfg.weight_decay > 0,
-        cfg.lr_out_mult != 1.0,
-        cfg.alpha > 0,
-        cfg.alpha < 1,
-        cfg.temperature == 0,
-        cfg.label_noise > 0,
-        cfg.random_labels_steps > 0,
-    )
-    return (dataclasses.replace(cfg, **{name: _DEFAULTS[name] for name in GROUPED_VALUES}), flags)
+    return (dataclasses.replace(cfg, **{name: _DEFAULTS[name] for name in GROUPED_VALUES}), switched_terms(cfg))
 
 
 def max_points(cfg: TrainConfig, accelerator: bool, budget: int = EVAL_BYTES) -> int:

@@ -190,15 +190,22 @@ def _submit(root: Path, todo: list[Point], options: SlurmOptions):
     return executor.map_array(SliceTask(), [str(root)] * len(chunks), chunks)
 
 
+SETTLE_SECONDS = 15.0
+
+
 def wait_for(jobs, todo: list[Point], progress, poll_seconds: float = 1.0, should_stop=None) -> list[str]:
     """Follow a submitted array until its tasks end (or should_stop()): a run counts when its summary.json appears."""
     waiting = list(todo)
+    done_since = None
     while True:
         all_done = all(job.done() for job in jobs)
         for point in [p for p in waiting if files.is_finished(p.out)]:
             waiting.remove(point)
             progress.finished(point, "ran", json.loads((point.out / files.SUMMARY).read_text()))
-        if all_done:
+        # A requeued task reads as ended for a moment (its step is cancelled before the task is pending again):
+        # with runs unfinished, "every task ended" must hold for SETTLE_SECONDS before the sweep says they failed.
+        done_since = (done_since or time.monotonic()) if all_done else None
+        if all_done and (not waiting or time.monotonic() - done_since >= SETTLE_SECONDS):
             break
         if should_stop is not None and should_stop():
             return []  # stop following; the array runs on, and `parity results` gathers it
