@@ -204,10 +204,15 @@ def interrupted_step(out: Path, task: str, signal_name: str, restart: str = "") 
     return int(wait_until(f"{task} to save its resume point", lambda: re.search(pattern, log(out, task), re.M)).group(1))
 
 
-def start_now(job: str, task: str) -> None:
-    """Skip the wait (cred_expire + 1 s on make test-slurm's cluster, 121 s by default) before a requeued task may start."""
-    wait_until(f"{task} to be requeued", lambda: f"{task} PENDING" in queued(job) or f"{task} RUNNING" in queued(job))
-    subprocess.run(["scontrol", "update", f"jobid={task}", "StartTime=now"], capture_output=True)
+def start_now(job: str, task: str, out: Path, restart: int) -> None:
+    """Skip the wait (cred_expire + 1 s on make test-slurm's cluster, 121 s by default) before a requeued task may start.
+
+    The task must be seen PENDING (requeued): RUNNING just after a signal may still be the step that is being
+    cancelled, and a StartTime update then is lost. A task already started again (its log says restart N) needs none."""
+    started = lambda: f"[restart {restart}]" in log(out, task)
+    wait_until(f"{task} to be requeued", lambda: f"{task} PENDING" in queued(job) or started())
+    if not started():
+        subprocess.run(["scontrol", "update", f"jobid={task}", "StartTime=now"], capture_output=True)
 
 
 def test_scancel_of_a_running_task_then_the_same_command_completes_the_grid_with_nothing_lost(work, local_long, submitted):
@@ -250,14 +255,14 @@ def test_a_requeued_task_saves_a_resume_point_on_sigterm_and_resumes_from_it_and
         assert 0 < step < 100000
         [run] = [p for p in (out / "runs").iterdir() if f"task_seed=1 ({p.name})" in log(out, task)]
         started = (run / "config.json").stat().st_mtime_ns
-        start_now(job, task)
+        start_now(job, task, out, 1)
         resumed = rf"^parity: train task_seed=1 \(\w+\): resuming from step {step} \(of 100000\) \[restart 1\]$"
         wait_until(f"{task} to resume", lambda: re.search(resumed, log(out, task), re.M))
         # the time-limit signal (submitit's USR2): the task saves, submitit requeues it itself
         subprocess.run(["scancel", "--signal=USR2", task], check=True)
         later = interrupted_step(out, task, "SIGUSR2", restart=r" \[restart 1\]")
         assert step < later < 100000
-        start_now(job, task)
+        start_now(job, task, out, 2)
         stdout, stderr = proc.communicate(timeout=TIMEOUT)
     finally:
         proc.kill()
