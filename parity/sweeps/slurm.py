@@ -84,19 +84,12 @@ class TaskStop:
             signal.signal(signum, handler)
 
     def leave(self) -> None:
-        """Exit at once, the resume point already saved: the interpreter's teardown (JAX's, orbax's) is skipped, as it
-        may outlast SLURM's KillWait while the requeue cancels the step, and a task killed then is not requeued."""
+        """Exit the task without a result, the resume point already saved."""
         self.restore()
         handler = self.previous.get(self.signum)
-        code = TERMINATED
-        try:
-            if self.signum != signal.SIGTERM and callable(handler):
-                handler(self.signum, None)  # submitit: checkpoint (the same call), scontrol requeue, exit
-        except SystemExit as leaving:
-            code = leaving.code if isinstance(leaving.code, int) else 1
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+        if self.signum != signal.SIGTERM and callable(handler):
+            handler(self.signum, None)  # submitit: checkpoint (the same call), scontrol requeue, exit
+        raise SystemExit(TERMINATED)
 
 
 def run_slice(root: str, chunk: list[Point]) -> dict[str, int]:
