@@ -21,7 +21,7 @@ test: install
 	$(BIN)/pytest -q -n auto
 
 test-all: install
-	$(BIN)/pytest -q -m ''
+	PARITY_TEST_OPTIMIZED=1 $(BIN)/pytest -q -n auto -m ''
 
 # sweep --executor slurm against a real SLURM: a single-node cluster on this machine (needs root and Debian's
 # slurm-wlm, munge, slurmdbd and mariadb-server, installed here), stopped again whatever the tests did.

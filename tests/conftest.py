@@ -13,6 +13,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the top-level
 
 from parity.engine import machine  # noqa: E402
 
+# Compiling is most of the suite's time, and the tests check values and files, not speed: here XLA skips
+# LLVM's optimisation passes (the HLO passes, which decide fusions and so rounding, run as for users).
+# `make test-all` and PARITY_TEST_OPTIMIZED=1 compile as a user's run does; make bench measures speed.
+if os.environ.get("PARITY_TEST_OPTIMIZED") != "1":
+    fast_compile = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {fast_compile}".strip()
 machine.configure_cpu_workers()  # the tests run the engine as the CLI does: seeds sharded over cores
 
 
@@ -21,9 +27,12 @@ def compilation_cache(tmp_path_factory):
     """One persistent compilation cache for the whole session, in-process and in subprocesses alike.
 
     Many tests build engines of the same shapes (and sweep workers compile the same programs):
-    each program is compiled once per session instead of once per test. A fresh session starts cold.
+    each program is compiled once per session instead of once per test (and once, not once per worker, under
+    pytest-xdist: the cache's writes are atomic). A fresh session starts cold.
     """
-    cache = tmp_path_factory.getbasetemp() / "jax-cache"
+    base = tmp_path_factory.getbasetemp()
+    # under pytest-xdist each worker's base is a folder of the session's: the workers share one cache
+    cache = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "jax-cache"
     os.environ["PARITY_CACHE_DIR"] = str(cache)
     machine.enable_compilation_cache()
     return cache

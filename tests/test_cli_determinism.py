@@ -84,7 +84,7 @@ def test_one_xla_device_instead_of_two_changes_results_only_by_float32_rounding(
     """The README's claim: seeds grouped differently over devices are vmapped differently, so a matrix
     product may round differently; every metric agrees to float32 precision, not always bit for bit."""
     assert run_cli("train", *FAST, "--out", "two", "--json").code == 0
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=1", "PARITY_CACHE_DIR": str(tmp_path.parent / "jax-cache")}
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=1"}  # the session's compilation cache (PARITY_CACHE_DIR)
     code = "import sys; sys.path.insert(0, %r); import cli; cli.main()" % str(REPO)
     proc = subprocess.run(
         [sys.executable, "-c", code, "train", *FAST, "--out", str(tmp_path / "one"), "--json"], env=env, capture_output=True, text=True, timeout=180

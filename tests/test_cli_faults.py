@@ -99,8 +99,8 @@ def resume_step(run: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.getbasetemp() / "jax-cache"  # run_cli's cache: the subprocesses find the programs compiled
+def cache(compilation_cache) -> Path:
+    return compilation_cache  # run_cli's cache: the subprocesses find the programs compiled
 
 
 @pytest.fixture(scope="module")
@@ -411,14 +411,14 @@ def test_a_second_process_into_the_same_run_is_refused_while_the_first_writes(ru
 
 
 def test_a_sweep_given_sigterm_stops_its_runs_with_resume_points_rebuilds_results_and_resumes(run_cli, tmp_path, cache):
-    long = ["--d", "10", "--k", "2", "--width", "8", "--seeds", "2", "--steps", "40000", "--eval-every", "20", "--test-size", "128"]
+    long = ["--d", "10", "--k", "2", "--width", "8", "--seeds", "2", "--steps", "16000", "--eval-every", "20", "--test-size", "128"]
     args = ["sweep", "train", "--task-seed", "0,1", *long, "--early-stop", "false", "--workers", "1", "--out", tmp_path / "s"]
     proc = parity_process(args, cache, "none:0")
     first = tmp_path / "s" / "runs"
     deadline = time.time() + 180
     while proc.poll() is None and time.time() < deadline and not list(first.glob("*/config.json")):
         time.sleep(0.05)
-    time.sleep(1.0)  # the first run is compiling or training: 2,000 segments, far from done (a second at most here)
+    time.sleep(1.0)  # the first run is compiling or training: 800 segments (about 2 s here), far from done
     assert proc.poll() is None, proc.communicate()[1]
     os.kill(proc.pid, signal.SIGTERM)
     _, err = proc.communicate(timeout=180)

@@ -42,7 +42,8 @@ def test_a_deeper_mlp_keeps_the_support_measures_and_leaves_a_over_w_empty(run_c
 
 def test_a_transformer_teacher_feeds_checkpoints_probe_and_progressive_distillation(run_cli, transformer_teacher, tmp_path):
     r = run_cli("checkpoints", transformer_teacher, "--json")
-    assert r.code == 0, r.err and [c["step"] for c in json.loads(r.out)["checkpoints"]] == [0, 100, 200, 300]
+    assert r.code == 0, r.err
+    assert [c["step"] for c in json.loads(r.out)["checkpoints"]] == [0, 100, 200, 300]
     import shutil
 
     probed = shutil.copytree(transformer_teacher, tmp_path / "probed")

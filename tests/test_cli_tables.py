@@ -65,10 +65,10 @@ BENCH = {
 
 
 @pytest.fixture(scope="module")
-def printed(tmp_path_factory):
+def printed(tmp_path_factory, compilation_cache):
     """Every table-printing command run once into files named after it; returns (the directory, the name -> text)."""
     root = tmp_path_factory.mktemp("a-directory-with-a-rather-long-name-so-that-paths-are-wider-than-forty-columns")
-    cache = root.parent / "jax-cache"
+    cache = compilation_cache
     commands = [
         ("train", ["train", *TINY, "--save-every", "100", "--out", str(root / "teacher")]),
         ("checkpoints", ["checkpoints", str(root / "teacher")]),
@@ -110,7 +110,7 @@ def test_every_number_and_path_is_printed_whole(printed):
         assert str(root / "sweep") in text[name]
     assert all(str(run) in text["runs"] for run in [root / "teacher", *(root / "sweep" / "runs").iterdir()])
     assert "to run: 1; finished before: 2" in text["dry-run"]
-    assert str(root.parent / "jax-cache") in text["doctor"]
+    assert str(os.environ["PARITY_CACHE_DIR"]) in text["doctor"]
     assert "MISSED" in text["bench"] and "150,000" in text["bench"] and "149,876" in text["bench"]
 
 

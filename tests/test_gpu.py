@@ -11,10 +11,8 @@ from parity.engine import devices, machine
 from parity.shell import doctor, render
 
 
-def test_the_gpu_benchmark_runs_at_tiny_sizes_and_writes_its_json(tmp_path, capsys, monkeypatch):
+def test_the_gpu_benchmark_runs_at_tiny_sizes_and_writes_its_json(tmp_path, capsys, compilation_cache):
     from benchmarks import gpu
-
-    monkeypatch.setenv("PARITY_CACHE_DIR", str(tmp_path.parent / "jax-cache"))  # the test session's compilation cache
 
     result = gpu.main(["--tiny", "--repeats", "1", "--out", str(tmp_path / "gpu.json")])
     assert json.loads((tmp_path / "gpu.json").read_text()) == result

@@ -143,8 +143,8 @@ def _parity(args, cache, **kwargs):
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("jax-cache")
+def cache(compilation_cache):
+    return compilation_cache  # the session's: the sweep workers find the programs the in-process tests compiled
 
 
 @pytest.fixture(scope="module")
