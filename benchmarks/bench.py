@@ -51,7 +51,8 @@ CONFIGS = [
         "online batch 16384",
     ),
     ("online batch 16384", TrainConfig(d=50, k=3, width=100, seeds=8, batch_size=16384), 40, 0, None),
-    # the transformer's defaults on (20, 3) against a nanoGPT-style PyTorch model of the same size (benchmarks/torch_transformer.py)
+    # a transformer on (20, 3) (dim 64, 4 heads, 2 layers, batch 32, Adam; the family's defaults are dim 32) against a
+    # nanoGPT-style PyTorch model of the same size and optimiser (benchmarks/torch_transformer.py)
     ("transformer d20", TrainConfig(d=20, k=3, model="transformer", optimizer="adam", lr=1e-3, seeds=8), 200, 100, None),
 ]
 
