@@ -41,6 +41,8 @@ def write(mode: str, dirs: dict[str, Path], steps, timings: dict, info: dict, ta
     body, verdicts, times, cpu = [], [], {}, {}
     for number, title in EXPERIMENTS.items():
         mine = [s for s in steps if s.experiment == number]
+        if not mine:  # a paper whose presets are all full only has no section in the quick report
+            continue
         recorded = [timings.get(s.text, {}).get("seconds") for s in mine]
         times[title] = sum(t for t in recorded if t is not None) if any(t is not None for t in recorded) else None
         cpu[title] = sum(timings.get(s.text, {}).get("cpu_seconds") or 0 for s in mine)

@@ -78,7 +78,8 @@ def test_each_model_has_its_own_defaults_and_the_mlp_keeps_its_own():
     mlp = from_mapping({})
     assert (mlp.model, mlp.depth, mlp.optimizer, mlp.lr, mlp.steps) == ("mlp", 1, "sgd", 0.1, 100_000)
     t = from_mapping({"model": "transformer"})
-    assert (t.optimizer, t.lr, t.steps) == (model_spec.MODEL_DEFAULTS["transformer"]["optimizer"], 1e-3, 20_000)
+    assert (t.optimizer, t.lr, t.loss, t.dim, t.steps) == ("adam", 3e-4, "ce", 32, 20_000)
+    assert (t.heads, t.layers, t.batch_size) == (4, 2, 32)  # the config's own defaults
     assert from_mapping({"model": "transformer", "lr": 0.01, "optimizer": "adamw"}).lr == 0.01  # what is given wins
     assert from_mapping({"model": "transformer", "data": "pool", "epochs": 2, "pool_size": 64}).steps == 4  # --epochs sets the steps
 

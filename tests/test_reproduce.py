@@ -21,6 +21,7 @@ sys.path.insert(0, str(REPO / "experiments"))
 import reproduce  # noqa: E402
 
 SHARED = Path("reports/runs/distill-teacher")  # the one output both versions share
+MODELS = ("deep_mlp", "transformer", "t_labels", "t_students")  # experiment 4's presets, full only
 
 
 def sweep_spec(step: reproduce.Step) -> grid.Spec:
@@ -37,11 +38,13 @@ def test_the_plan_is_the_presets_command_lines_in_file_order(mode):
     expected = [line.split(":", 1)[1].strip() for p in reproduce.presets() for line in p.read_text().splitlines() if line.startswith(key)]
     steps = reproduce.plan(mode)
     assert [s.text for s in steps] == [shlex.join(shlex.split(line)) for line in expected]
-    assert [s.experiment for s in steps] == sorted(s.experiment for s in steps) and {s.experiment for s in steps} == set(reproduce.EXPERIMENTS)
+    experiments = {s.experiment for s in steps}
+    assert [s.experiment for s in steps] == sorted(s.experiment for s in steps)
+    assert experiments == set(reproduce.EXPERIMENTS) if mode == "full" else experiments == set(reproduce.EXPERIMENTS) - {"4"}  # 4: full only
     everything = {"scaling", "width", "hidden_control", "single_neuron", "grokking", "label_noise", "teacher", "labels", "students"}
-    everything |= {"repetition", "phases", "second_layer", "full_batch"}
+    everything |= {"repetition", "phases", "second_layer", "full_batch"} | set(MODELS)
     names = set(reproduce.outputs(steps))
-    assert names == everything if mode == "full" else names == everything - {"width", "full_batch"}
+    assert names == everything if mode == "full" else names == everything - {"width", "full_batch"} - set(MODELS)
 
 
 def test_every_preset_states_question_commands_runtime_and_expected_result():
@@ -301,15 +304,32 @@ def fake_liu(dirs: dict[str, Path]) -> None:
     append_rows(dirs["full_batch"], rows)
 
 
+def fake_models(dirs: dict[str, Path]) -> None:
+    # the deeper MLP jumps from chance to 100% at step 600 on every seed; the transformer climbs slowly from step 100 on
+    pd.DataFrame(per_seed(test_acc=np.where(STEPS < 600, 0.5, 1.0))).to_parquet(dirs["deep_mlp"] / "metrics.parquet")
+    (dirs["deep_mlp"] / "summary.json").write_text(json.dumps({"steps_to_target": [600] * len(SEEDS)}))
+    pd.DataFrame(per_seed(test_acc=np.clip(0.5 + STEPS / 1000, 0.5, 1.0))).to_parquet(dirs["transformer"] / "metrics.parquet")
+    (dirs["transformer"] / "summary.json").write_text(json.dumps({"steps_to_target": [500] * len(SEEDS)}))
+    # transformer students: labels only at 1000 steps (16 seeds), progressive at 300 (4 teachers x 4 students)
+    labels = [{"command": "train", "seed": s, "steps_to_target": 1000.0 + s, "run_id": "tl"} for s in range(16)]
+    append_rows(dirs["t_labels"], labels)
+    write_run(dirs["t_labels"], "tl", per_seed(test_acc=np.where(STEPS < 1000, 0.5, 1.0)))
+    for t in range(4):
+        rows = [{"command": "distill", "teacher_seed": t, "seed": s, "steps_to_target": 300.0 + 10 * s, "run_id": f"tp{t}"} for s in range(4)]
+        append_rows(dirs["t_students"], rows)
+        write_run(dirs["t_students"], f"distill-tp{t}", per_seed(test_acc=np.where(STEPS < 300, 0.5, 1.0)))
+
+
 def fake_results(root: Path) -> dict[str, Path]:
     """Results files shaped as the presets' commands write them, with known answers."""
     names = ["scaling", "width", "hidden_control", "single_neuron", "grokking", "label_noise", "teacher", "labels", "students"]
-    dirs = {name: root / name for name in names + ["repetition", "phases", "second_layer", "full_batch"]}
+    dirs = {name: root / name for name in names + ["repetition", "phases", "second_layer", "full_batch", *MODELS]}
     for path in dirs.values():
         path.mkdir()
     fake_barak(dirs)
     fake_panigrahi(dirs)
     fake_liu(dirs)
+    fake_models(dirs)
     return dirs
 
 
@@ -324,7 +344,7 @@ def test_the_report_computes_every_verdict_from_the_results_files(tmp_path, monk
     path = report.write("full", dirs, reproduce.plan("full"), {}, info, tmp_path / "out")
     text = path.read_text()
     claims_section = text.split("## Claims")[1].split("## Machine")[0]
-    table = [line for line in claims_section.splitlines() if line[:5] in ("| 1 |", "| 2 |", "| 3 |")]
+    table = [line for line in claims_section.splitlines() if line[:5] in ("| 1 |", "| 2 |", "| 3 |", "| 4 |")]
     assert all(len(re.findall(r"(?<!\\)\|", line)) == 7 for line in table)  # claims' pipes escaped
     claims = {c["key"]: c for c in json.loads((tmp_path / "out" / report.CLAIMS).read_text())}
     assert len(table) == len(claims)
@@ -368,12 +388,15 @@ def test_the_report_computes_every_verdict_from_the_results_files(tmp_path, monk
         "liu-second-layer-init": "HOLDS",
         "liu-second-layer-lr": "DOES NOT HOLD",  # fresh data with it still needs 2x the small set's compute
         "liu-full-batch-compute": "UNDECIDED",  # the same steps on both sets: an interval on 1x decides nothing
+        "models-deep-mlp-transition": "HOLDS",
+        "models-transformer-transition": "DOES NOT HOLD",  # a slow climb from the first evaluation: no plateau, no jump
+        "models-transformer-progressive": "HOLDS",
     }
     assert all({"estimate", "interval", "margin", "seeds", "teachers", "verdict", "familywise_verdict"} <= set(c) for c in claims.values())
     assert verdicts == expected
     assert "two-stage, mid-transition (auto): checkpoint 600 (accuracy 0.75)" in text and "before the transition: checkpoint 200" in text
     figures = sorted((tmp_path / "out" / "figures").glob("*.png"))
-    names = ["distill_students", "grokking", "hidden_progress", "repetition", "scaling", "single_neuron", "teacher_probe"]
+    names = ["distill_students", "grokking", "hidden_progress", "models", "repetition", "scaling", "single_neuron", "teacher_probe"]
     assert [f.name for f in figures] == [f"{n}.png" for n in names]
     assert all(f.stat().st_size < 200_000 for f in figures)
     assert all(f"(figures/{f.name})" in text for f in figures)
