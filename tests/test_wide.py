@@ -40,3 +40,12 @@ def test_only_a_wide_two_layer_mlp_is_tiled():
     assert not wide.tiles(dataclasses.replace(WIDE, width=4 * wide.HIDDEN_TILE + 1))  # not whole tiles
     assert not wide.tiles(dataclasses.replace(WIDE, depth=2))
     assert not wide.tiles(dataclasses.replace(WIDE, model="transformer", dim=8, heads=2, layers=1))
+
+
+def test_the_engine_gets_tiles_for_a_wide_teacher_and_apply_for_any_other():
+    x = task.unpack(task.random_words(jax.random.PRNGKey(4), 50, WIDE.d), WIDE.d)
+    for cfg, tiled in ((WIDE, True), (dataclasses.replace(WIDE, width=3 * wide.HIDDEN_TILE), False)):
+        model = build_model(cfg)
+        params = model.init(jax.random.PRNGKey(3), jnp.zeros((1, cfg.d)))
+        want = wide.outputs(cfg, params, x) if tiled else model.apply(params, x)
+        np.testing.assert_array_equal(np.asarray(wide.outputs_of(cfg, model.apply, params, x)), np.asarray(want))

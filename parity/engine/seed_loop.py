@@ -100,9 +100,7 @@ class SeedLoop:
             return None
         w = drawn.words_TxBxW
         x_NxD = task.unpack(w.reshape(-1, w.shape[-1]), self.cfg.d)
-        teacher = self.teacher_cfg
-        out = wide.outputs(teacher, problem.teacher, x_NxD) if wide.tiles(teacher) else self.teacher_model.apply(problem.teacher, x_NxD)
-        out = jax.lax.stop_gradient(out)
+        out = jax.lax.stop_gradient(wide.outputs_of(self.teacher_cfg, self.teacher_model.apply, problem.teacher, x_NxD))
         return out.reshape(*w.shape[:2], *out.shape[1:])
 
     def passed_check(self, params, problem: Problem, values: Values) -> jax.Array:

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 
 from parity.config import TrainConfig
 from parity.engine.inits import activation_fn
+from parity.engine.model import first_layer, second_layer
 
 HIDDEN_TILE = 250  # units per tile (500 measured alike; 100 and 125 half as fast)
 
@@ -25,13 +26,19 @@ def tiles(cfg: TrainConfig) -> bool:
     return cfg.model == "mlp" and cfg.depth == 1 and cfg.width % HIDDEN_TILE == 0 and cfg.width >= 4 * HIDDEN_TILE
 
 
+def outputs_of(cfg: TrainConfig, apply, params, x_NxD: jax.Array) -> jax.Array:
+    """The model's outputs on many samples (cfg: the model's): in hidden tiles where `tiles(cfg)`, else `apply`,
+    so that the engine need not ask which model it holds."""
+    return outputs(cfg, params, x_NxD) if tiles(cfg) else apply(params, x_NxD)
+
+
 def outputs(cfg: TrainConfig, params, x_NxD: jax.Array) -> jax.Array:
     """a^T act(W^T x + b) + c for every sample, summed over the hidden units tile by tile (cfg: the model's).
 
     Each tile's columns are sliced from W as the loop reaches them (a transposed copy of W per call cost
     a fifth more at 1,000 samples)."""
     p = params["params"]
-    W_DxH, a_HxO = p["hidden"]["kernel"], p["out"]["kernel"]
+    W_DxH, a_HxO = first_layer(params), second_layer(params)
     b_H = p["hidden"]["bias"] if cfg.bias else jnp.zeros(W_DxH.shape[1], x_NxD.dtype)
     act = activation_fn(cfg.activation, cfg.poly_degree)
     cut = lambda a, t, axis: jax.lax.dynamic_slice_in_dim(a, t * HIDDEN_TILE, HIDDEN_TILE, axis=axis)
