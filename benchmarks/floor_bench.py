@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import statistics
+import time
 
 import jax
 
@@ -41,20 +42,59 @@ def measure(repeats: int = 5, widths: dict[int, int] = WIDTHS) -> list[dict]:
     return rows
 
 
-def check_cost(repeats: int = 5, steps: int = 100_000) -> dict:
-    """The --check-every 100 check's cost at batch 1 (width 100, 8 seeds): whole runs with and without, interleaved
-    (100,000 steps: runs of 20,000, 0.3 s each, measured anywhere from -2% to +7% on a quiet machine)."""
+def check_cost(repeats: int = 8, steps: int = 100_000) -> dict:
+    """The --check-every 100 check's cost at batch 1 (width 100, 8 seeds), two ways, each the median over
+    repeats of one repeat's time with checks over its time without (a ratio per repeat cancels the drift
+    between repeats).
+
+    cost: whole runs of 100,000 steps (runs of 20,000, 0.3 s each, read anywhere from -2% to +7%), two
+    engines of each variant (a program's buffers land differently per engine), in an order that reverses
+    every repeat (a fixed order, checks first, read +1.9% to +3.6%; this one +0.4% to +3.2%, median +1.6%, docs/performance.md).
+    segment_cost: the compiled 1,000-step segment alone, called again and again on one state: the check's own
+    cost, without the loop's host work."""
     cfg = TrainConfig(d=50, k=3, width=100, batch_size=1, seeds=8, steps=steps, early_stop=False)
     variants = {"check": cfg, "none": dataclasses.replace(cfg, check_every=0)}
-    engines = {name: Engine(c) for name, c in variants.items()}
-    seconds = {name: [] for name in variants}
-    for name, c in variants.items():
-        train(c, engine=engines[name])  # compile and warm
-    for _ in range(repeats):
-        for name, c in variants.items():
-            seconds[name].append(train(c, engine=engines[name]).train_seconds)
-    med = {name: statistics.median(s) for name, s in seconds.items()}
-    return {"steps": steps, "seconds_with_check": med["check"], "seconds_without": med["none"], "cost": med["check"] / med["none"] - 1}
+    runs = [(name, Engine(c)) for name, c in variants.items() for _ in range(2)]
+    for name, engine in runs:
+        train(variants[name], engine=engine)  # compile and warm
+    whole = lambda name, engine: train(variants[name], engine=engine).train_seconds
+    seconds = interleaved(runs, whole, repeats)
+    args = {id(e): e.segment_args(e.init(e.cfg.seed_values), 0, e.problem()) for _, e in runs}
+    jitted = {id(e): e.sharded_segment(e.cfg.eval_every, 0) for _, e in runs}
+    segment = lambda name, engine, calls=50: timed(lambda: jax.block_until_ready(jitted[id(engine)](*args[id(engine)])), calls)
+    for name, engine in runs:
+        segment(name, engine, 1)  # compile and warm
+    per_segment = interleaved(runs, segment, repeats)
+    med = lambda s, name: statistics.median(t[name] for t in s)
+    cost = lambda s: statistics.median(t["check"] / t["none"] - 1 for t in s)
+    return {
+        "steps": steps,
+        "seconds_with_check": med(seconds, "check"),
+        "seconds_without": med(seconds, "none"),
+        "cost": cost(seconds),
+        "segment_seconds_with_check": med(per_segment, "check"),
+        "segment_seconds_without": med(per_segment, "none"),
+        "segment_cost": cost(per_segment),
+    }
+
+
+def interleaved(runs: list, measure, repeats: int) -> list[dict[str, float]]:
+    """Per repeat, each variant's mean of measure(name, engine) over its engines; the order reverses every repeat."""
+    out = []
+    for r in range(repeats):
+        times: dict[str, list[float]] = {}
+        for name, engine in runs if r % 2 == 0 else runs[::-1]:
+            times.setdefault(name, []).append(measure(name, engine))
+        out.append({name: statistics.fmean(t) for name, t in times.items()})
+    return out
+
+
+def timed(call, n: int) -> float:
+    """Mean seconds of one of n calls."""
+    tic = time.perf_counter()
+    for _ in range(n):
+        call()
+    return (time.perf_counter() - tic) / n
 
 
 PAPER_TEACHER = TrainConfig(d=100, k=6, width=50_000, batch_size=1, loss="ce", seeds=1)
@@ -75,4 +115,9 @@ def distill_paper_scale(repeats: int = 3, steps: int = 20_000) -> dict:
 
 def measure_all(repeats: int) -> dict:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return {"load_average": load, "rows": measure(repeats), "check_cost": check_cost(repeats), "distill_paper_scale": distill_paper_scale(repeats)}
+    return {
+        "load_average": load,
+        "rows": measure(repeats),
+        "check_cost": check_cost(max(8, repeats + repeats % 2)),
+        "distill_paper_scale": distill_paper_scale(repeats),
+    }

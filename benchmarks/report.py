@@ -104,8 +104,11 @@ def floor_targets(f: dict) -> list[dict]:
                 )
             )
     if "check_cost" in f:
-        c = f["check_cost"]["cost"]
-        rows.append(_row("--check-every 100 at batch 1, width 100: extra time", f"{c:+.1%}", f"<= {CHECK_COST:.0%}", c <= CHECK_COST))
+        cc = f["check_cost"]
+        c, measured = cc["cost"], f"{cc['cost']:+.1%}"
+        if "segment_cost" in cc:  # older results have the whole runs only
+            measured += f" (the compiled segment alone: {cc['segment_cost']:+.1%})"
+        rows.append(_row("--check-every 100 at batch 1, width 100: extra time of whole runs", measured, f"<= {CHECK_COST:.0%}", c <= CHECK_COST))
     if "distill_paper_scale" in f:
         sps = f["distill_paper_scale"]["steps_per_second"]
         what = "distilled student at paper scale ((100, 6), teacher width 50,000, student 100, batch 1), steps/s"

@@ -90,3 +90,23 @@ def test_the_transformer_target_is_five_times_the_pytorch_reference():
     for torch_sps, met in ((100.0, True), (300.0, False), (None, None)):
         res["rows"] = [{**row, "torch_model_steps_per_second": torch_sps, **({"speedup": 900.0 / torch_sps} if torch_sps else {})}]
         assert verdicts(res)["engine transformer d20 against PyTorch"] is met
+
+
+def test_the_check_cost_is_judged_on_whole_runs_and_shows_the_segment_alone():
+    for cost, met in ((0.029, True), (0.031, False)):
+        check = {"cost": cost, "segment_cost": -0.004, "steps": 100_000}
+        (row,) = [t for t in report.floor_targets({"check_cost": check}) if t["target"].startswith("--check-every 100")]
+        assert row["met"] is met and row["measured"] == f"{cost:+.1%} (the compiled segment alone: -0.4%)"
+    (old,) = report.floor_targets({"check_cost": {"cost": 0.02}})  # a result from before segment_cost was measured
+    assert old["measured"] == "+2.0%" and old["met"] is True
+
+
+def test_the_check_cost_measures_both_variants_in_an_order_that_reverses_every_repeat():
+    from benchmarks import floor_bench
+
+    seen = []
+    clock = iter(range(1, 100))
+    runs = [("check", "c1"), ("check", "c2"), ("none", "n1"), ("none", "n2")]
+    per_repeat = floor_bench.interleaved(runs, lambda name, engine: seen.append(engine) or float(next(clock)), 3)
+    assert seen == ["c1", "c2", "n1", "n2", "n2", "n1", "c2", "c1", "c1", "c2", "n1", "n2"]
+    assert per_repeat[0] == {"check": 1.5, "none": 3.5} and per_repeat[1] == {"none": 5.5, "check": 7.5}  # each variant's mean over its engines
