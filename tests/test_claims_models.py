@@ -65,3 +65,10 @@ def test_progressive_transformer_students_against_labels_only():
     assert claims.claim_progressive_sooner(LABELS, per_teacher(8_000)).holds is None  # no speed-up either way: open
     unsolved = [np.full(4, np.nan)] * 4  # no progressive student reached 99%: slower than any labels-only one
     assert claims.claim_progressive_sooner(LABELS, unsolved).holds is False
+
+
+def test_a_seed_never_at_chance_has_no_plateau_for_the_transition_claim_but_a_start_for_the_teacher_s():
+    from parity.analysis.transition import transition
+
+    never_at_chance = pd.DataFrame({"step": [100, 200, 300], "test_acc": [0.6, 0.8, 0.995]})
+    assert np.isnan(transition(never_at_chance, from_first=False)[0]) and transition(never_at_chance) == (100.0, 300.0)

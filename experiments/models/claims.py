@@ -11,25 +11,11 @@ import numpy as np
 import pandas as pd
 
 from parity.analysis.claims import CHANCE, Claim, claim_share, claim_sooner, number
+from parity.analysis.transition import transition
 
 TARGET = 0.99  # the runs' --target-acc
 BARAK = "Barak et al. 2022: the phase transition in deeper MLPs and Transformers too (as summarised; section and figure not checked)"
 PANIGRAHI = "Panigrahi et al. 2025, their transformer teacher and students on sparse parity (as summarised; section and figure not checked)"
-
-
-def plateau_and_jump(curve: pd.DataFrame) -> tuple[float, float]:
-    """(last evaluation at chance before the first at the target, that first one) of one seed's test accuracy.
-
-    nan for the first when no evaluation before the target was at chance (no plateau seen), nan for both when the
-    seed never reached the target.
-    """
-    curve = curve.sort_values("step")
-    steps, acc = curve["step"].to_numpy(float), curve["test_acc"].to_numpy(float)
-    reached = np.flatnonzero(acc >= TARGET)
-    if reached.size == 0:
-        return np.nan, np.nan
-    before = np.flatnonzero(acc[: reached[0]] <= CHANCE)
-    return (steps[before[-1]] if before.size else np.nan), steps[reached[0]]
 
 
 def transitions(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -40,7 +26,7 @@ def transitions(metrics: pd.DataFrame) -> pd.DataFrame:
     """
     rows = []
     for seed, curve in metrics.groupby("seed_index", sort=True):
-        plateau, jump = plateau_and_jump(curve)
+        plateau, jump = transition(curve, CHANCE, TARGET, from_first=False)
         shows = bool(np.isfinite(jump) and np.isfinite(plateau) and jump - plateau <= plateau)
         rows.append({"seed_index": seed, "plateau": plateau, "target": jump, "shows": shows})
     return pd.DataFrame(rows, columns=["seed_index", "plateau", "target", "shows"])

@@ -11,25 +11,11 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from parity.analysis.claims import CHANCE, Claim, claim_all_of, claim_all_reach, claim_median, claim_no_faster, claim_sooner, claim_within
+from parity.analysis.claims import Claim, claim_all_of, claim_all_reach, claim_median, claim_no_faster, claim_sooner, claim_within
+from parity.analysis.transition import transition
 from parity.stats import as_steps
 
 PAPER = "Panigrahi et al. 2025"
-
-
-def transition(curve: pd.DataFrame, low: float = CHANCE, high: float = 0.99) -> tuple[float, float]:
-    """(last checkpoint at chance, first at `high`) of one seed's test accuracy; (nan, nan) if it never reaches `high`.
-
-    The checkpoints strictly between the two are the transition (their accuracy lies strictly between low and high).
-    """
-    curve = curve.sort_values("step")
-    steps, acc = curve["step"].to_numpy(), curve["test_acc"].to_numpy()
-    reached = np.flatnonzero(acc >= high)
-    if reached.size == 0:
-        return np.nan, np.nan
-    end = reached[0]
-    before = np.flatnonzero(acc[:end] <= low)
-    return float(steps[before[-1]] if before.size else steps[0]), float(steps[end])
 
 
 def degree1_phases(probe: pd.DataFrame) -> pd.DataFrame:
