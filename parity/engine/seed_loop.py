@@ -6,7 +6,7 @@ round trip per step), and the checks fall at the same steps as a check inside th
 of as many whole blocks as fit blocks.CHUNK_SAMPLES draws its samples (and, distilling, the teacher's
 outputs on them, in one product) before the scans over its blocks and their steps: at batch 1 a chunk
 of 1,000 steps instead of one per 100-step block, with the teacher's hidden layer in tiles (wide.py), made
-the paper-scale distilled student 1.4x faster (8,400 -> 11,700 steps/s on 2 cores).
+the paper-scale distilled student 1.4x faster (8,400 -> 11,700 steps/s on 2 cores; not on every night: docs/performance.md).
 Then the divergence guard, the evaluation and the target's step.
 """
 

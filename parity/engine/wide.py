@@ -4,7 +4,8 @@ outputs on a chunk's samples, seed_loop.py).
 `apply` on a chunk of 1,000 samples writes the whole hidden layer (width 50,000: 200 MB) to memory and
 reads it back; tiles of HIDDEN_TILE units keep each tile's activations in cache while the second layer
 sums them into the logits. Measured on 2 cores (jax 0.10.2, d 100, width 50,000, one seed), the
-paper-scale distilled student: 5,400 steps/s with `apply` on 1,000-sample chunks, 11,700 with tiles of 250.
+paper-scale distilled student: 5,400 steps/s with `apply` on 1,000-sample chunks, 11,700 with tiles of 250
+(a later night, when the thin product itself was the cost, both ran at about 8,900: docs/performance.md).
 The logits are the same sum in another order: they agree to float32 rounding (tests/test_wide.py), not
 bit for bit.
 """
