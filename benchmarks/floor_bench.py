@@ -49,7 +49,7 @@ def check_cost(repeats: int = 8, steps: int = 100_000) -> dict:
 
     cost: whole runs of 100,000 steps (runs of 20,000, 0.3 s each, read anywhere from -2% to +7%), two
     engines of each variant (a program's buffers land differently per engine), in an order that reverses
-    every repeat (a fixed order, checks first, read +1.9% to +3.6%; this one +0.4% to +3.2%, median +1.6%, docs/performance.md).
+    every repeat (a fixed order, checks first, read +1.9% to +3.6%; this one +0.4% to +3.2%, median +1.8%, docs/performance.md).
     segment_cost: the compiled 1,000-step segment alone, called again and again on one state: the check's own
     cost, without the loop's host work."""
     cfg = TrainConfig(d=50, k=3, width=100, batch_size=1, seeds=8, steps=steps, early_stop=False)
@@ -59,12 +59,11 @@ def check_cost(repeats: int = 8, steps: int = 100_000) -> dict:
         train(variants[name], engine=engine)  # compile and warm
     whole = lambda name, engine: train(variants[name], engine=engine).train_seconds
     seconds = interleaved(runs, whole, repeats)
-    args = {id(e): e.segment_args(e.init(e.cfg.seed_values), 0, e.problem()) for _, e in runs}
-    jitted = {id(e): e.sharded_segment(e.cfg.eval_every, 0) for _, e in runs}
-    segment = lambda name, engine, calls=50: timed(lambda: jax.block_until_ready(jitted[id(engine)](*args[id(engine)])), calls)
-    for name, engine in runs:
-        segment(name, engine, 1)  # compile and warm
-    per_segment = interleaved(runs, segment, repeats)
+    # the engine's own compiled segment (the program the whole runs called), from each engine's initial state
+    one_segment = {
+        id(e): lambda e=e, s=e.init(e.cfg.seed_values), p=e.problem(): jax.block_until_ready(e.segment(s, 0, p, e.cfg.eval_every)) for _, e in runs
+    }
+    per_segment = interleaved(runs, lambda name, engine: timed(one_segment[id(engine)], 50), repeats)
     med = lambda s, name: statistics.median(t[name] for t in s)
     cost = lambda s: statistics.median(t["check"] / t["none"] - 1 for t in s)
     return {
