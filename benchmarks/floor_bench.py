@@ -102,14 +102,24 @@ PAPER_TEACHER = TrainConfig(d=100, k=6, width=50_000, batch_size=1, loss="ce", s
 def distill_paper_scale(repeats: int = 3, steps: int = 20_000) -> dict:
     """Distilled-student steps/s at paper scale (Panigrahi et al. Fig. 1: (100, 6), a width-50,000 teacher, a
     width-100 student, batch 1, two logits, cross-entropy), one seed as `parity distill` runs it: the loop
-    `parity distill` runs (loop.train with the teacher as an input), a random teacher of that width."""
+    `parity distill` runs (loop.train with the teacher as an input), a random teacher of that width.
+
+    one_device_steps_per_second: the same run with the teacher's tiles on the seed's device alone (no
+    Engine.teacher_parts split), interleaved with it in an order that reverses every repeat."""
     cfg = TrainConfig(d=100, k=6, width=100, batch_size=1, loss="ce", seeds=1, steps=steps, early_stop=False, teacher="bench", alpha=0.0)
-    engine = Engine(cfg, teacher_cfg=PAPER_TEACHER)
-    teacher = engine.teacher_model.init(jax.random.PRNGKey(1), jax.numpy.zeros((1, cfg.d)))
+    split, one = Engine(cfg, teacher_cfg=PAPER_TEACHER), Engine(cfg, teacher_cfg=PAPER_TEACHER)
+    one.teacher_parts = 1
+    teacher = split.teacher_model.init(jax.random.PRNGKey(1), jax.numpy.zeros((1, cfg.d)))
     give = lambda problem, start, end: problem._replace(teacher=teacher)
-    train(cfg, engine=engine, problem_for=give)  # compile and warm
-    seconds = statistics.median(train(cfg, engine=engine, problem_for=give).train_seconds for _ in range(repeats))
-    return {"steps": steps, "steps_per_second": steps / seconds}
+    runs = [("split", split), ("one", one)]
+    for _, engine in runs:
+        train(cfg, engine=engine, problem_for=give)  # compile and warm
+    seconds = {"split": [], "one": []}
+    for r in range(repeats):
+        for name, engine in runs if r % 2 == 0 else runs[::-1]:
+            seconds[name].append(train(cfg, engine=engine, problem_for=give).train_seconds)
+    rate = lambda name: steps / statistics.median(seconds[name])
+    return {"steps": steps, "steps_per_second": rate("split"), "teacher_parts": split.teacher_parts, "one_device_steps_per_second": rate("one")}
 
 
 def measure_all(repeats: int) -> dict:

@@ -101,6 +101,15 @@ def test_the_check_cost_is_judged_on_whole_runs_and_shows_the_segment_alone():
     assert old["measured"] == "+2.0%" and old["met"] is True
 
 
+def test_the_paper_scale_student_is_judged_on_the_split_teacher_and_shows_one_device():
+    for sps, met in ((10_100.0, True), (9_900.0, False)):
+        d = {"steps": 20_000, "steps_per_second": sps, "teacher_parts": 2, "one_device_steps_per_second": 8_424.4}
+        (row,) = report.floor_targets({"distill_paper_scale": d})
+        assert row["met"] is met and row["measured"] == f"{sps:,.0f} (teacher over 2 devices; on the seed's one: 8,424)"
+    (old,) = report.floor_targets({"distill_paper_scale": {"steps": 20_000, "steps_per_second": 8_895.0}})  # before the split
+    assert old["measured"] == "8,895" and old["met"] is False
+
+
 def test_the_check_cost_measures_both_variants_in_an_order_that_reverses_every_repeat():
     from benchmarks import floor_bench
 

@@ -18,12 +18,35 @@ def explicit_precision() -> str:
     return MATMUL_PRECISION
 
 
-def seed_sharding(n_seeds: int):
-    """Shard the seed axis over the largest number of local devices that divides it."""
+PART_AXIS = "part"  # a mesh axis over which one seed's wide teacher is split (teacher_parts)
+
+
+def seed_sharding(n_seeds: int, parts: int = 1):
+    """Shard the seed axis over the largest number of local devices that divides it; parts > 1 (teacher_parts):
+    each seed's work is also copied over `parts` devices of a second axis, PART_AXIS, that share its teacher."""
     devices = jax.local_devices()
-    n = max(i for i in range(1, len(devices) + 1) if n_seeds % i == 0)
-    mesh = jax.sharding.Mesh(np.array(devices[:n]), ("seed",))
+    n = seed_devices(n_seeds)
+    if parts == 1:
+        mesh = jax.sharding.Mesh(np.array(devices[:n]), ("seed",))
+    else:
+        mesh = jax.sharding.Mesh(np.array(devices[: n * parts]).reshape(n, parts), ("seed", PART_AXIS))
     return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("seed")), jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+
+
+def seed_devices(n_seeds: int) -> int:
+    """How many local devices hold seeds: the largest count that divides n_seeds."""
+    return max(i for i in range(1, len(jax.local_devices()) + 1) if n_seeds % i == 0)
+
+
+def teacher_parts(n_seeds: int, n_tiles: int) -> int:
+    """Over how many devices each seed's wide teacher is split: the devices the seeds leave idle, as many per seed
+    device as divide the teacher's n_tiles hidden tiles (wide.py); 1 where no device is idle or n_tiles is 0.
+
+    Why: one seed on 2 CPU cores ran its teacher's product on XLA's 2-thread pool, which gave 1.78x one core in
+    some minutes and 1.35x in others on this machine; the two halves of the tiles, one per device, took 76 ms
+    per 1,000 samples in both (72 and 97 on the pool). The numbers are the same (wide.outputs)."""
+    spare = len(jax.local_devices()) // seed_devices(n_seeds)
+    return max(p for p in range(1, spare + 1) if n_tiles % p == 0) if n_tiles else 1
 
 
 CACHE_BYTES = 4 << 20  # per-core working-set budget for one group of vmapped seeds (calibrated below)

@@ -14,7 +14,6 @@ import jax
 import numpy as np
 
 from parity.config import TrainConfig
-from parity.engine import devices
 from parity.engine.segment import Engine, Problem, TrainState
 
 
@@ -102,7 +101,7 @@ def train(
     train_seconds = 0.0
     start = 0
     if resume is not None:
-        state = jax.device_put(resume.state, devices.seed_sharding(cfg.seeds)[0])
+        state = jax.device_put(resume.state, engine.seed_sharding(cfg.seeds)[0])
         history, start, train_seconds = list(resume.history), resume.step, resume.train_seconds
     ends = (e for e in segment_ends(cfg, extra_ends) if e > start)
     if cfg.early_stop and history and np.all((np.asarray(state.steps_to_target) >= 0) | history[-1]["diverged"]):

@@ -6,7 +6,8 @@ round trip per step), and the checks fall at the same steps as a check inside th
 of as many whole blocks as fit blocks.CHUNK_SAMPLES draws its samples (and, distilling, the teacher's
 outputs on them, in one product) before the scans over its blocks and their steps: at batch 1 a chunk
 of 1,000 steps instead of one per 100-step block, with the teacher's hidden layer in tiles (wide.py), made
-the paper-scale distilled student 1.4x faster (8,400 -> 11,700 steps/s on 2 cores; not on every night: docs/performance.md).
+the paper-scale distilled student 1.4x faster (8,400 -> 11,700 steps/s on 2 cores; not on every night: docs/performance.md);
+the tiles shared with the device a single seed leaves idle (Engine.teacher_parts) made it so on every night measured.
 Then the divergence guard, the evaluation and the target's step.
 """
 
@@ -17,7 +18,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from parity.engine import blocks, data, evaluate, pool, task, wide
+from parity.engine import blocks, data, devices, evaluate, pool, task, wide
 from parity.engine.loss import correct
 from parity.engine.problem import Problem
 from parity.engine.values import Values
@@ -100,7 +101,8 @@ class SeedLoop:
             return None
         w = drawn.words_TxBxW
         x_NxD = task.unpack(w.reshape(-1, w.shape[-1]), self.cfg.d)
-        out = jax.lax.stop_gradient(wide.outputs_of(self.teacher_cfg, self.teacher_model.apply, problem.teacher, x_NxD))
+        part_axis = devices.PART_AXIS if self.teacher_parts > 1 else None  # the segment's mesh shares the tiles
+        out = jax.lax.stop_gradient(wide.outputs_of(self.teacher_cfg, self.teacher_model.apply, problem.teacher, x_NxD, part_axis))
         return out.reshape(*w.shape[:2], *out.shape[1:])
 
     def passed_check(self, params, problem: Problem, values: Values) -> jax.Array:

@@ -18,7 +18,7 @@ import optax
 from jax.sharding import PartitionSpec
 
 from parity.config import TrainConfig
-from parity.engine import devices, distill_loss, executables, pool
+from parity.engine import devices, distill_loss, executables, pool, wide
 from parity.engine.loss import correct
 from parity.engine.model import build_model, progress_params
 from parity.engine.optim import build_optimizer
@@ -63,6 +63,18 @@ class Engine(SeedLoop):
     def teacher_model(self):
         return build_model(self.teacher_cfg) if self.teacher_cfg is not None else None
 
+    @cached_property
+    def teacher_parts(self) -> int:
+        """Over how many devices each seed's teacher is split (devices.teacher_parts; 1 without a wide teacher term)."""
+        if self.teacher_cfg is None or self.cfg.alpha >= 1:
+            return 1
+        return devices.teacher_parts(self.cfg.seeds, wide.n_tiles(self.teacher_cfg))
+
+    def seed_sharding(self, n_seeds: int | None = None):
+        """(by seed, replicated) shardings of this engine's mesh for n_seeds seeds (default: the config's)."""
+        n_seeds = self.cfg.seeds if n_seeds is None else n_seeds
+        return devices.seed_sharding(n_seeds, self.teacher_parts if n_seeds == self.cfg.seeds else 1)
+
     # ----- pure single-seed functions; vmapped over seeds below -----
     def init_seed(self, key: jax.Array) -> TrainState:
         k_init, k_data = jax.random.split(key)
@@ -90,7 +102,7 @@ class Engine(SeedLoop):
     # ----- batched, compiled entry points -----
     def init(self, seeds: list[int]) -> TrainState:
         """Every seed's initial state, the seed axis sharded over the local devices."""
-        by_seed, _ = devices.seed_sharding(len(seeds))
+        by_seed, _ = self.seed_sharding(len(seeds))
         keys = jax.device_put(jnp.stack([seed_key(s) for s in seeds]), by_seed)
         return self._compile(jax.jit(jax.vmap(self.init_seed), out_shardings=by_seed), (keys,), "init", by_text=True)(keys)
 
@@ -100,7 +112,7 @@ class Engine(SeedLoop):
             if self._stores is None:
                 self._stores = self.stores(self.cfg)
             return self._stores
-        return jax.device_put(pool.seed_stores(cfg, cfg.seed_values), devices.seed_sharding(cfg.seeds)[0])
+        return jax.device_put(pool.seed_stores(cfg, cfg.seed_values), self.seed_sharding(cfg.seeds)[0])
 
     def values(self, cfg: TrainConfig | None = None) -> Values:
         """The values of `cfg` (default: this engine's), one row per seed, sharded like the seeds."""
@@ -108,12 +120,12 @@ class Engine(SeedLoop):
             if self._values is None:
                 self._values = self.values(self.cfg)
             return self._values
-        return jax.device_put(per_seed(cfg), devices.seed_sharding(cfg.seeds)[0])
+        return jax.device_put(per_seed(cfg), self.seed_sharding(cfg.seeds)[0])
 
     def problem(self, cfg: TrainConfig | None = None) -> Problem:
         """The shared inputs of `cfg` (default: this engine's), replicated on every device that holds seeds."""
         cfg = cfg or self.cfg
-        _, replicated = devices.seed_sharding(cfg.seeds)
+        _, replicated = self.seed_sharding(cfg.seeds)
         return jax.device_put(make_problem(cfg), replicated)
 
     def segment(self, state: TrainState, start: int, problem: Problem, length: int, values: Values | None = None, stores=None):
@@ -134,7 +146,7 @@ class Engine(SeedLoop):
         """The compiled segment's arguments, placed: (state, stores, values, start, problem)."""
         values = self.values() if values is None else values
         stores = self.stores() if stores is None else stores
-        problem = jax.device_put(problem, devices.seed_sharding(self.cfg.seeds)[1])  # no-op once placed
+        problem = jax.device_put(problem, self.seed_sharding()[1])  # no-op once placed
         return state, stores, values, jnp.int32(start), problem
 
     def _compile(self, jitted, args: tuple, name: str, by_text: bool = False, **statics):
@@ -149,8 +161,8 @@ class Engine(SeedLoop):
     def sharded_segment(self, length: int, offset: int = 0):
         """The segment of `length` steps from a start `offset` steps into a check block: each device runs
         its own seeds, in cache-sized groups one after another."""
-        by_seed, _ = devices.seed_sharding(self.cfg.seeds)
-        local_seeds = self.cfg.seeds // by_seed.mesh.size
+        by_seed, _ = self.seed_sharding()
+        local_seeds = self.cfg.seeds // by_seed.mesh.shape["seed"]
         group = self.group_size or devices.seeds_per_group(self.cfg, local_seeds)
         batched = lambda s, d, v, t, p: self.segment_group(s, d, v, t, p, length, offset)
 
