@@ -94,7 +94,8 @@ def test_suite() -> dict:
         tic = time.perf_counter()
         subprocess.run([str(BIN / "ruff"), "check", "."], cwd=REPO, check=True, capture_output=True)
         subprocess.run([str(BIN / "ruff"), "format", "--check", "."], cwd=REPO, check=True, capture_output=True)
-        done = subprocess.run([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider"], cwd=REPO, env=env, capture_output=True, text=True)
+        # make test's own pytest command (-n auto: one xdist worker per core); without -n the suite ran serially, 411 s
+        done = subprocess.run([str(BIN / "pytest"), "-q", "-n", "auto", "-p", "no:cacheprovider"], cwd=REPO, env=env, capture_output=True, text=True)
         seconds = time.perf_counter() - tic
     return {"seconds": seconds, "passed": done.returncode == 0, "last_line": (done.stdout.strip().splitlines() or [""])[-1]}
 
