@@ -45,7 +45,7 @@ def outputs(cfg: TrainConfig, params, x_NxD: jax.Array, part_axis: str | None = 
     Each tile's columns are sliced from W as the loop reaches them (a transposed copy of W per call cost
     a fifth more at 1,000 samples). part_axis: a mesh axis (inside shard_map) whose devices share the tiles,
     each its own contiguous share; the tiles' outputs are gathered and summed in the same order as on one
-    device, so the logits are bit for bit the same (tests/test_wide.py)."""
+    device, so the logits are bit for bit the same (tests/test_teacher_parts.py)."""
     p = params["params"]
     W_DxH, a_HxO = first_layer(params), second_layer(params)
     b_H = p["hidden"]["bias"] if cfg.bias else jnp.zeros(W_DxH.shape[1], x_NxD.dtype)
