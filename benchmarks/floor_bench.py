@@ -114,11 +114,8 @@ def distill_paper_scale(repeats: int = 3, steps: int = 20_000) -> dict:
     runs = [("split", split), ("one", one)]
     for _, engine in runs:
         train(cfg, engine=engine, problem_for=give)  # compile and warm
-    seconds = {"split": [], "one": []}
-    for r in range(repeats):
-        for name, engine in runs if r % 2 == 0 else runs[::-1]:
-            seconds[name].append(train(cfg, engine=engine, problem_for=give).train_seconds)
-    rate = lambda name: steps / statistics.median(seconds[name])
+    per_repeat = interleaved(runs, lambda name, engine: train(cfg, engine=engine, problem_for=give).train_seconds, repeats)
+    rate = lambda name: steps / statistics.median(r[name] for r in per_repeat)
     return {"steps": steps, "steps_per_second": rate("split"), "teacher_parts": split.teacher_parts, "one_device_steps_per_second": rate("one")}
 
 

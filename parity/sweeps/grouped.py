@@ -140,8 +140,8 @@ def _seed_group(cfg, total: int) -> int | None:
     batch of the group's program has the shape it has alone and rounds alike; on a GPU all seeds at once (None)."""
     if jax.default_backend() != "cpu":
         return None
-    alone = devices.seeds_per_group(cfg, cfg.seeds // devices.seed_sharding(cfg.seeds)[0].mesh.size)
-    local = total // devices.seed_sharding(total)[0].mesh.size
+    alone = devices.seeds_per_group(cfg, cfg.seeds // devices.seed_devices(cfg.seeds))
+    local = total // devices.seed_devices(total)
     return alone if local % alone == 0 else None
 
 
